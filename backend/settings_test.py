@@ -1,0 +1,14 @@
+"""Test settings: the real ones with a fast password hasher and no throttling noise."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+
+from backend.settings import *  # noqa: F403
+from backend.settings import REST_FRAMEWORK
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"enroll": "5/min", "login": "5/min", "patient": "10000/min"},
+}

@@ -1,0 +1,17 @@
+"""Errors as the phone app expects them: 400 names the field, never a 500 for bad input."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from diary.services import DiaryError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DiaryError):
+        return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,112 @@
+"""Strict JSON fields: a wrong type is an error, not a guess.
+
+DRF by default turns ``"5"`` into 5, ``"yes"`` into True, 7 into ``"7"`` and a
+naive datetime into one in the server's zone. For clinical data a guess is worse
+than a clear 400, so these accept only the JSON type the schema promises.
+"""
+
+from collections.abc import Mapping
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with a UTC offset; a time without one is ambiguous and refused."""
+
+    default_error_messages = {
+        "invalid": "Must be an ISO 8601 date-time, e.g. 2026-11-22T10:15:00+00:00.",
+        "naive": "Must include a UTC offset (e.g. +00:00 or Z); a time without one is ambiguous.",
+    }
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid")
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        if parsed.tzinfo is None:
+            self.fail("naive")
+        return parsed
+
+
+class StrictSerializerMixin:
+    """Uses the strict fields and refuses keys the endpoint does not take.
+
+    Why refuse unknown keys: a misspelt safety answer (``"bowel_bladder": true``)
+    silently dropped would lose a red flag.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in list(fields.items()):
+            replacement = _strict_replacement(field)
+            if replacement is not None:
+                fields[name] = replacement
+        return fields
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for key in data:
+                field = self.fields.get(key)
+                if field is None:
+                    errors[key] = ["Unknown field."]
+                elif field.read_only:
+                    errors[key] = ["This field cannot be set."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+_STRICT = {
+    serializers.IntegerField: StrictIntegerField,
+    serializers.BooleanField: StrictBooleanField,
+    serializers.CharField: StrictCharField,
+    serializers.UUIDField: StrictUUIDField,
+    serializers.DateTimeField: AwareDateTimeField,
+}
+
+
+def _strict_replacement(field):
+    """A strict copy of a generated model field, keeping its arguments."""
+    strict = _STRICT.get(type(field))
+    if strict is None or field.read_only:
+        return None
+    args, kwargs = field._args, dict(field._kwargs)
+    return strict(*args, **kwargs)

@@ -1,0 +1,194 @@
+"""The phone app's endpoints: enrol, then read one's own schedule and write one's diary."""
+
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from diary import services
+from diary.api.permissions import IsPatient
+from diary.api.serializers import (
+    CheckInSerializer,
+    DeviceSerializer,
+    EnrollResponseSerializer,
+    EnrollSerializer,
+    EntrySerializer,
+    MeSerializer,
+    MyProcedureSerializer,
+)
+from diary.api.throttles import PatientRateThrottle
+from diary.models import CheckIn, CheckInStatus, Device, DiaryEntry, Patient, Procedure
+
+
+class EnrollView(APIView):
+    """Trade the clinic's one-time code for the app's bearer token."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "enroll"
+
+    @extend_schema(
+        request=EnrollSerializer,
+        responses={
+            201: EnrollResponseSerializer,
+            400: OpenApiResponse(description="`code` is wrong, used or expired."),
+            429: OpenApiResponse(description="Too many attempts; wait and retry."),
+        },
+    )
+    def post(self, request):
+        serializer = EnrollSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient, token = services.enroll(serializer.validated_data["code"])
+        body = {"token": token, "patient": MeSerializer(patient).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PatientAPIMixin:
+    permission_classes = [IsPatient]
+    throttle_classes = [PatientRateThrottle]
+
+    @property
+    def patient(self):
+        return self.request.user
+
+    def get_queryset(self):
+        # The schema generator calls this with no patient signed in.
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self.scoped_queryset()
+
+
+class MeView(PatientAPIMixin, APIView):
+    """The enrolled patient and their clinic."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(self.patient).data)
+
+
+class MyProcedureViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """The patient's own blocks, newest first."""
+
+    queryset = Procedure.objects.none()
+    serializer_class = MyProcedureSerializer
+
+    def scoped_queryset(self):
+        return Procedure.objects.filter(patient=self.patient)
+
+
+class CheckInFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=CheckInStatus.choices)
+    procedure = django_filters.NumberFilter(field_name="procedure_id")
+
+    class Meta:
+        model = CheckIn
+        fields = ["status", "procedure"]
+
+
+class MyCheckInViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """The patient's check-ins, earliest first; filter with ``?status=due``."""
+
+    queryset = CheckIn.objects.none()
+    serializer_class = CheckInSerializer
+    filterset_class = CheckInFilter
+
+    def scoped_queryset(self):
+        return CheckIn.objects.filter(procedure__patient=self.patient)
+
+
+class EntryFilter(django_filters.FilterSet):
+    procedure = django_filters.NumberFilter(field_name="procedure_id")
+
+    class Meta:
+        model = DiaryEntry
+        fields = ["procedure"]
+
+
+class MyEntryViewSet(
+    PatientAPIMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The patient's diary entries. Posting is idempotent by ``client_id``."""
+
+    queryset = DiaryEntry.objects.none()
+    serializer_class = EntrySerializer
+    filterset_class = EntryFilter
+
+    def scoped_queryset(self):
+        return DiaryEntry.objects.filter(patient=self.patient).select_related("procedure")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if isinstance(self.request.user, Patient):
+            context["patient"] = self.patient
+        return context
+
+    @extend_schema(
+        responses={
+            201: EntrySerializer,
+            200: OpenApiResponse(EntrySerializer, description="A retry: the stored entry."),
+            400: OpenApiResponse(description="A field is missing or wrong; it is named."),
+            409: OpenApiResponse(description="`client_id` was used for different content."),
+        }
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            entry, created = services.record_entry(
+                patient=self.patient, data=serializer.validated_data
+            )
+        except services.EntryConflict as conflict:
+            return Response(
+                {
+                    "client_id": [
+                        f"Already used for a different entry (id {conflict.entry.pk}); "
+                        "make a new client_id for a new entry."
+                    ]
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            self.get_serializer(entry).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class MyDeviceViewSet(
+    PatientAPIMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Push tokens of the patient's phones. Posting a known token updates it."""
+
+    queryset = Device.objects.none()
+    serializer_class = DeviceSerializer
+
+    def scoped_queryset(self):
+        return Device.objects.filter(patient=self.patient)
+
+    @extend_schema(
+        responses={201: DeviceSerializer, 200: OpenApiResponse(DeviceSerializer, "Known token.")}
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        device, created = services.register_device(
+            patient=self.patient, **serializer.validated_data
+        )
+        return Response(
+            self.get_serializer(device).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def perform_destroy(self, instance):
+        services.remove_device(instance)

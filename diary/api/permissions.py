@@ -1,0 +1,35 @@
+"""Who may call what. A signed-in caller of the wrong kind gets 404, as for others' data."""
+
+from django.http import Http404
+from rest_framework.permissions import BasePermission
+
+from diary.models import Patient
+
+
+def staff_membership(user):
+    """The caller's clinic membership, or None (patients and plain users have none)."""
+    if isinstance(user, Patient) or not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "membership", None)
+
+
+class IsPatient(BasePermission):
+    """The phone app's endpoints: only an enrolled patient."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if not isinstance(request.user, Patient):
+            raise Http404
+        return True
+
+
+class IsClinicStaff(BasePermission):
+    """Staff endpoints: a user with a membership in a clinic."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if staff_membership(request.user) is None:
+            raise Http404
+        return True

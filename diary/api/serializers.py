@@ -1,0 +1,355 @@
+"""Serializers of the v1 API. Validation lives here; writes go through ``diary.services``."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from diary import response
+from diary.api.fields import AwareDateTimeField, StrictSerializerMixin
+from diary.models import (
+    SPINAL_LEVELS,
+    CheckIn,
+    Clinic,
+    Device,
+    DiaryEntry,
+    Patient,
+    Procedure,
+    ProcedureStatus,
+)
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+BEFORE_BLOCK_LIMIT = timedelta(hours=24)
+
+
+class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    pass
+
+
+# --- Shared -------------------------------------------------------------------------
+
+
+class ClinicSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Clinic
+        fields = ["name", "phone"]
+
+
+class CheckInSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CheckIn
+        fields = ["id", "procedure", "due_at", "closes_at", "status", "label", "answered_at"]
+        extra_kwargs = {
+            "due_at": {"help_text": "When the reading is asked for (UTC)."},
+            "closes_at": {"help_text": "After this the check-in counts as missed."},
+            "status": {"help_text": "upcoming → due → answered, or missed when it closes."},
+            "label": {"help_text": "What the app shows, e.g. '2 h after your block'."},
+        }
+
+
+# --- Patient app ----------------------------------------------------------------------
+
+
+class MeSerializer(serializers.ModelSerializer):
+    clinic = ClinicSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = ["id", "display_name", "timezone", "checkin_time", "clinic"]
+
+
+class EnrollSerializer(StrictSerializerMixin, serializers.Serializer):
+    code = serializers.CharField(
+        max_length=32, help_text="The code the clinic gave you, with or without the dash."
+    )
+
+
+class EnrollResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as 'Authorization: Bearer <token>'.")
+    patient = MeSerializer()
+
+
+class MyProcedureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Procedure
+        fields = ["id", "performed_at", "kind", "levels", "side", "anesthetic", "steroid", "status"]
+
+
+class EntrySerializer(StrictModelSerializer):
+    """A diary entry as the phone sends it, and as stored, with the computed relief."""
+
+    recorded_at = AwareDateTimeField(
+        help_text="When the patient recorded it, ISO 8601 with a UTC offset. At most 5 min "
+        "in the future and at most 24 h before the block."
+    )
+    minutes_after_block = serializers.SerializerMethodField()
+    relief_percent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DiaryEntry
+        fields = [
+            "id",
+            "client_id",
+            "procedure",
+            "checkin",
+            "recorded_at",
+            "received_at",
+            "pain_score",
+            "reported_relief_percent",
+            "activity",
+            "activity_ok",
+            "numbness",
+            "weakness",
+            "can_lift_heel",
+            "saddle_numbness",
+            "bowel_bladder_change",
+            "fever",
+            "site_problem",
+            "analgesic_taken",
+            "note",
+            "minutes_after_block",
+            "relief_percent",
+        ]
+        read_only_fields = ["id", "received_at"]
+        # Each default is repeated from the model so the schema shows it.
+        extra_kwargs = {
+            "client_id": {
+                "help_text": "A UUID the phone makes once per entry; resending it is safe.",
+                "validators": [],  # uniqueness is the service's idempotency rule, not a 400
+            },
+            # Scoped to the signed-in patient in __init__; nothing by default.
+            "procedure": {
+                "queryset": Procedure.objects.none(),
+                "help_text": "The block this reading is about (one of yours).",
+            },
+            "checkin": {
+                "queryset": CheckIn.objects.none(),
+                "help_text": "The check-in this answers, if any (of that block).",
+            },
+            "pain_score": {"min_value": 0, "max_value": 10, "help_text": "Usual pain now, 0-10."},
+            "reported_relief_percent": {
+                "min_value": 0,
+                "max_value": 100,
+                "help_text": "The patient's own estimate of relief, 0-100 %.",
+            },
+            "activity": {"help_text": "A normally painful activity tried, e.g. 'bending'."},
+            "activity_ok": {"help_text": "Could the patient do that activity?"},
+            "numbness": {"help_text": "Which leg is numb, if any."},
+            "weakness": {"help_text": "Which leg is weak, if any."},
+            "can_lift_heel": {"help_text": "Can the patient lift the heel off the bed?"},
+            "saddle_numbness": {"help_text": "Numbness of groin, buttocks or inner thighs."},
+            "bowel_bladder_change": {"help_text": "New loss of bowel or bladder control."},
+            "fever": {"help_text": "Temperature above 38 °C."},
+            "site_problem": {"help_text": "Redness, pus or swelling at the injection site."},
+            "analgesic_taken": {"help_text": "Pain medicine taken since the last entry."},
+            "note": {"help_text": "Free text, up to 2000 characters."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        patient = self.context.get("patient")
+        if patient is not None:
+            self.fields["procedure"].queryset = Procedure.objects.filter(patient=patient)
+            self.fields["checkin"].queryset = CheckIn.objects.filter(procedure__patient=patient)
+
+    @extend_schema_field(serializers.IntegerField(help_text="Whole minutes since the block."))
+    def get_minutes_after_block(self, entry):
+        return response.minutes_after_block(entry.procedure.performed_at, entry.recorded_at)
+
+    @extend_schema_field(
+        serializers.FloatField(
+            allow_null=True, help_text="Relief against the baseline pain, in %; null if it is 0."
+        )
+    )
+    def get_relief_percent(self, entry):
+        return response.relief_percent(entry.procedure.baseline_pain, entry.pain_score)
+
+    def validate(self, attrs):
+        procedure, checkin = attrs["procedure"], attrs.get("checkin")
+        if procedure.status == ProcedureStatus.CANCELLED:
+            raise serializers.ValidationError({"procedure": ["This block was cancelled."]})
+        if checkin is not None and checkin.procedure_id != procedure.id:
+            raise serializers.ValidationError({"checkin": ["This check-in is for another block."]})
+        recorded_at = attrs["recorded_at"]
+        if recorded_at > timezone.now() + FUTURE_TOLERANCE:
+            raise serializers.ValidationError(
+                {"recorded_at": ["Is in the future; check the phone's clock."]}
+            )
+        if recorded_at < procedure.performed_at - BEFORE_BLOCK_LIMIT:
+            raise serializers.ValidationError(
+                {"recorded_at": ["Is more than 24 h before the block."]}
+            )
+        return attrs
+
+
+class DeviceSerializer(StrictModelSerializer):
+    class Meta:
+        model = Device
+        fields = ["id", "platform", "token", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {
+            "platform": {"help_text": "fcm (Android) or apns (iOS)."},
+            "token": {"help_text": "The push token the platform gave the app.", "validators": []},
+        }
+
+
+# --- Staff --------------------------------------------------------------------------
+
+
+class PatientSerializer(StrictModelSerializer):
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "display_name",
+            "timezone",
+            "phone",
+            "email",
+            "checkin_time",
+            "on_anticoagulants",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {
+            "display_name": {"help_text": "How the patient is named to staff and in the app."},
+            "timezone": {
+                "required": False,
+                "help_text": "IANA time zone, e.g. Europe/London; defaults to the clinic's.",
+            },
+            "phone": {"help_text": "Mobile number in E.164 form, e.g. +447700900123."},
+            "email": {"help_text": "For e-mail reminders."},
+            "checkin_time": {"help_text": "Local time of day for the daily check-ins (HH:MM)."},
+            "on_anticoagulants": {"help_text": "Raises the severity of persisting symptoms."},
+            "status": {"help_text": "active, paused or ended (ending revokes the app's access)."},
+        }
+
+
+class PatientCreatedSerializer(PatientSerializer):
+    enrollment_code = serializers.CharField(
+        read_only=True, help_text="Shown once: give it to the patient to enrol the app."
+    )
+    enrollment_code_expires_at = serializers.DateTimeField(read_only=True)
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "enrollment_code", "enrollment_code_expires_at"]
+
+
+class EnrollmentCodeSerializer(serializers.Serializer):
+    enrollment_code = serializers.CharField(help_text="Shown once; the previous code is void.")
+    enrollment_code_expires_at = serializers.DateTimeField()
+
+
+def normalize_levels(value: str) -> str:
+    """``"l5-s1, L4-L5"`` → ``"L4-L5,L5-S1"`` (known levels, in anatomical order)."""
+    parts = [p.strip().upper() for p in value.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in SPINAL_LEVELS]
+    if not parts or unknown:
+        raise serializers.ValidationError(
+            f"Give one or more of {', '.join(SPINAL_LEVELS)}, separated by commas."
+        )
+    return ",".join(level for level in SPINAL_LEVELS if level in parts)
+
+
+class ProcedureSerializer(StrictModelSerializer):
+    performed_at = AwareDateTimeField(
+        help_text="When the block was, or is to be, done; ISO 8601 with a UTC offset. "
+        "Correcting it re-plans the check-ins not yet answered."
+    )
+
+    class Meta:
+        model = Procedure
+        fields = [
+            "id",
+            "patient",
+            "proceduralist",
+            "kind",
+            "levels",
+            "side",
+            "anesthetic",
+            "concentration_percent",
+            "volume_ml_per_level",
+            "steroid",
+            "performed_at",
+            "baseline_pain",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            # Scoped to the caller's clinic in __init__; nothing by default.
+            "patient": {
+                "queryset": Patient.objects.none(),
+                "help_text": "A patient of your clinic.",
+            },
+            "proceduralist": {
+                "queryset": get_user_model().objects.none(),
+                "help_text": "The clinician who did the block (staff of your clinic).",
+            },
+            "kind": {"help_text": "diagnostic_mbb, therapeutic_mbb or rfa."},
+            "levels": {"help_text": "Facet levels, comma-separated, e.g. L4-L5,L5-S1."},
+            "side": {"help_text": "left, right or bilateral."},
+            "anesthetic": {"help_text": "lidocaine or bupivacaine."},
+            "concentration_percent": {
+                "min_value": Decimal("0.01"),
+                "max_value": Decimal("5"),
+                "help_text": "Anaesthetic concentration in %, e.g. 2 for lidocaine 2 %.",
+            },
+            "volume_ml_per_level": {
+                "min_value": Decimal("0.01"),
+                "max_value": Decimal("5"),
+                "help_text": "Volume injected per level in mL, e.g. 0.5.",
+            },
+            "steroid": {"help_text": "A steroid was given (adds check-ins on days 21 and 28)."},
+            "baseline_pain": {
+                "min_value": 0,
+                "max_value": 10,
+                "help_text": "Usual pain before the block, 0-10; relief is computed against it.",
+            },
+            "status": {
+                "required": False,
+                "help_text": "planned or performed (default from performed_at); cancel with "
+                "the cancel action.",
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        clinic = self.context.get("clinic")
+        if clinic is not None:
+            self.fields["patient"].queryset = Patient.objects.filter(clinic=clinic)
+            self.fields["proceduralist"].queryset = clinic_users(clinic)
+        if self.instance is not None and "patient" in self.fields:
+            self.fields["patient"].read_only = True
+
+    def validate_levels(self, value):
+        return normalize_levels(value)
+
+    def validate_status(self, value):
+        if value == ProcedureStatus.CANCELLED:
+            raise serializers.ValidationError("Use the cancel action to cancel a block.")
+        return value
+
+
+class ProcedureDetailSerializer(ProcedureSerializer):
+    checkins = CheckInSerializer(many=True, read_only=True)
+
+    class Meta(ProcedureSerializer.Meta):
+        fields = [*ProcedureSerializer.Meta.fields, "checkins"]
+
+
+def clinic_users(clinic):
+    return get_user_model().objects.filter(membership__clinic=clinic)
+
+
+class TokenRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as 'Authorization: Bearer <token>'.")

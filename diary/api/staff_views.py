@@ -1,0 +1,175 @@
+"""Clinic staff's endpoints: register patients and blocks, read the diary. Clinic-scoped."""
+
+import django_filters
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from diary import services
+from diary.api.permissions import IsClinicStaff, staff_membership
+from diary.api.serializers import (
+    EnrollmentCodeSerializer,
+    EntrySerializer,
+    PatientCreatedSerializer,
+    PatientSerializer,
+    ProcedureDetailSerializer,
+    ProcedureSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+from diary.models import DiaryEntry, Patient, PatientStatus, Procedure, ProcedureStatus
+
+
+class TokenView(APIView):
+    """Staff log-in for API clients: username and password → bearer token."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer, 400: OpenApiResponse(description="Wrong login.")},
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request, **serializer.validated_data)
+        if user is None or staff_membership(user) is None:
+            raise ValidationError({"password": ["Wrong username or password."]})
+        return Response({"token": services.issue_staff_token(user)})
+
+
+class StaffAPIMixin:
+    permission_classes = [IsClinicStaff]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @property
+    def clinic(self):
+        return self.request.user.membership.clinic
+
+    def get_queryset(self):
+        # The schema generator calls this with nobody signed in.
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self.scoped_queryset()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["clinic"] = self.clinic
+        return context
+
+
+class PatientFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PatientStatus.choices)
+
+    class Meta:
+        model = Patient
+        fields = ["status"]
+
+
+class PatientViewSet(
+    StaffAPIMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The clinic's patients. Creating one returns its one-time enrollment code."""
+
+    queryset = Patient.objects.none()
+    serializer_class = PatientSerializer
+    filterset_class = PatientFilter
+
+    def scoped_queryset(self):
+        return Patient.objects.filter(clinic=self.clinic).order_by("display_name", "id")
+
+    @extend_schema(responses={201: PatientCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient, code, expires_at = services.create_patient(
+            clinic=self.clinic, **serializer.validated_data
+        )
+        patient.enrollment_code = code
+        patient.enrollment_code_expires_at = expires_at
+        return Response(PatientCreatedSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        services.update_patient(serializer.instance, **serializer.validated_data)
+
+    @extend_schema(request=None, responses={201: EnrollmentCodeSerializer})
+    @action(detail=True, methods=["post"], url_path="enrollment-code")
+    def enrollment_code(self, request, pk=None):
+        """A new enrollment code for the patient; the previous one stops working."""
+        code, expires_at = services.issue_enrollment_code(self.get_object())
+        body = {"enrollment_code": code, "enrollment_code_expires_at": expires_at}
+        return Response(EnrollmentCodeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class ProcedureFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    status = django_filters.ChoiceFilter(choices=ProcedureStatus.choices)
+
+    class Meta:
+        model = Procedure
+        fields = ["patient", "status"]
+
+
+class ProcedureViewSet(
+    StaffAPIMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The clinic's blocks. Creating one plans its check-ins; correcting its time re-plans."""
+
+    queryset = Procedure.objects.none()
+    filterset_class = ProcedureFilter
+
+    def scoped_queryset(self):
+        queryset = Procedure.objects.filter(patient__clinic=self.clinic)
+        if self.action != "list":
+            queryset = queryset.prefetch_related("checkins")
+        return queryset
+
+    def get_serializer_class(self):
+        return ProcedureSerializer if self.action == "list" else ProcedureDetailSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_procedure(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        services.update_procedure(serializer.instance, **serializer.validated_data)
+
+    def update(self, request, *args, **kwargs):
+        super().update(request, *args, **kwargs)
+        # Re-read: the service re-planned check-ins the serializer has not seen.
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=None, responses={200: ProcedureDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel the block; its open check-ins are cancelled with it."""
+        services.cancel_procedure(self.get_object())
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(responses={200: EntrySerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def entries(self, request, pk=None):
+        """The block's diary entries, in the order they were recorded."""
+        procedure = self.get_object()
+        queryset = DiaryEntry.objects.filter(procedure=procedure).select_related("procedure")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(EntrySerializer(page, many=True).data)

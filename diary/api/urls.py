@@ -1,0 +1,22 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from diary.api import patient_views, staff_views
+
+router = SimpleRouter()
+router.register("me/procedures", patient_views.MyProcedureViewSet, basename="my-procedure")
+router.register("me/checkins", patient_views.MyCheckInViewSet, basename="my-checkin")
+router.register("me/entries", patient_views.MyEntryViewSet, basename="my-entry")
+router.register("me/devices", patient_views.MyDeviceViewSet, basename="my-device")
+router.register("patients", staff_views.PatientViewSet, basename="patient")
+router.register("procedures", staff_views.ProcedureViewSet, basename="procedure")
+
+urlpatterns = [
+    path("auth/token/", staff_views.TokenView.as_view(), name="auth-token"),
+    path("enroll/", patient_views.EnrollView.as_view(), name="enroll"),
+    path("me/", patient_views.MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include(router.urls)),
+]

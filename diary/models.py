@@ -1,0 +1,392 @@
+"""The clinical core: clinics, staff, patients, blocks, check-ins and diary entries.
+
+Invariants that matter clinically (score ranges, one entry per client id, one
+check-in per protocol step) are database constraints, not only serializer checks.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+E164 = RegexValidator(
+    r"^\+[1-9][0-9]{7,14}$", "Enter a phone number in E.164 form, e.g. +447700900123."
+)
+# Facet levels as written on the procedure note; a block may cover several.
+SPINAL_LEVELS = ("T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone, e.g. Europe/London.")
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    phone = models.CharField(max_length=16, blank=True, validators=[E164])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class StaffMembership(models.Model):
+    """A Django user's place in one clinic, with the roles they hold there."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="staff")
+    is_clinician = models.BooleanField(default=False)
+    is_oncall = models.BooleanField("on call", default=False)
+    is_admin = models.BooleanField("clinic admin", default=False)
+    phone = models.CharField(max_length=16, blank=True, validators=[E164])
+
+    def __str__(self):
+        return f"{self.user} @ {self.clinic}"
+
+
+class PatientStatus(models.TextChoices):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class Patient(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    display_name = models.CharField(max_length=120)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    phone = models.CharField(max_length=16, blank=True, validators=[E164])
+    email = models.EmailField(blank=True)
+    checkin_time = models.TimeField(
+        default="10:00", help_text="Preferred local time of day for the daily check-ins."
+    )
+    on_anticoagulants = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=8, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PatientStatus.values), name="patient_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    # A patient is the authenticated principal of the phone app's requests.
+    is_authenticated = True
+    is_anonymous = False
+
+
+class EnrollmentCode(models.Model):
+    """A single-use code the clinic hands the patient; only its HMAC is stored."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="enrollment_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"enrollment code for {self.patient} (expires {self.expires_at:%Y-%m-%d})"
+
+
+class AccessToken(models.Model):
+    """A bearer token for a patient's phone or a staff member; only its hash is stored."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="tokens"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="diary_tokens",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(patient__isnull=False, user__isnull=True)
+                | Q(patient__isnull=True, user__isnull=False),
+                name="token_has_one_owner",
+            ),
+        ]
+
+    def __str__(self):
+        return f"token of {self.patient or self.user}"
+
+
+class Protocol(models.Model):
+    """A check-in schedule: the steps after a block at which the diary asks for a reading."""
+
+    name = models.CharField(max_length=120, unique=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_protocol"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class StepKind(models.TextChoices):
+    AFTER_BLOCK = "after_block", "minutes after the block"
+    DAILY = "daily", "day after the block, at the patient's check-in time"
+
+
+class ProtocolStep(models.Model):
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="steps")
+    key = models.SlugField(max_length=16, help_text="Stable id of the step, e.g. m15, h2, d1.")
+    kind = models.CharField(max_length=12, choices=StepKind.choices)
+    offset_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For minutes-after-the-block steps."
+    )
+    day = models.PositiveSmallIntegerField(null=True, blank=True, help_text="For daily steps.")
+    window_minutes = models.PositiveIntegerField(help_text="How long the check-in stays open.")
+    steroid_only = models.BooleanField(default=False)
+    label = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["protocol", "kind", "offset_minutes", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "key"], name="protocol_step_key_unique"),
+            models.CheckConstraint(
+                condition=Q(kind="after_block", offset_minutes__gt=0, day__isnull=True)
+                | Q(kind="daily", day__gt=0, offset_minutes__isnull=True),
+                name="protocol_step_shape",
+            ),
+            models.CheckConstraint(condition=Q(window_minutes__gt=0), name="protocol_step_window"),
+        ]
+
+    def __str__(self):
+        return f"{self.protocol}: {self.label}"
+
+
+class ProcedureKind(models.TextChoices):
+    DIAGNOSTIC_MBB = "diagnostic_mbb", "diagnostic medial branch block"
+    THERAPEUTIC_MBB = "therapeutic_mbb", "therapeutic medial branch block"
+    RFA = "rfa", "radiofrequency ablation"
+
+
+class Side(models.TextChoices):
+    LEFT = "left"
+    RIGHT = "right"
+    BILATERAL = "bilateral"
+
+
+class Anesthetic(models.TextChoices):
+    LIDOCAINE = "lidocaine"
+    BUPIVACAINE = "bupivacaine"
+
+
+class ProcedureStatus(models.TextChoices):
+    PLANNED = "planned"
+    PERFORMED = "performed"
+    CANCELLED = "cancelled"
+
+
+class Procedure(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="procedures")
+    proceduralist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="procedures_performed",
+    )
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="procedures")
+    kind = models.CharField(max_length=16, choices=ProcedureKind.choices)
+    levels = models.CharField(max_length=64, help_text="Comma-separated, e.g. L4-L5,L5-S1.")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    anesthetic = models.CharField(max_length=12, choices=Anesthetic.choices)
+    concentration_percent = models.DecimalField(max_digits=4, decimal_places=2)
+    volume_ml_per_level = models.DecimalField(max_digits=4, decimal_places=2)
+    steroid = models.BooleanField(default=False)
+    performed_at = models.DateTimeField(help_text="When the block was (or is to be) done.")
+    baseline_pain = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    status = models.CharField(max_length=10, choices=ProcedureStatus.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_pain__gte=0, baseline_pain__lte=10),
+                name="procedure_baseline_pain_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(concentration_percent__gt=0, volume_ml_per_level__gt=0),
+                name="procedure_dose_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ProcedureStatus.values), name="procedure_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ProcedureKind.values), name="procedure_kind_valid"
+            ),
+            models.CheckConstraint(condition=Q(side__in=Side.values), name="procedure_side_valid"),
+            models.CheckConstraint(
+                condition=Q(anesthetic__in=Anesthetic.values), name="procedure_anesthetic_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "-performed_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.levels} {self.side} ({self.performed_at:%Y-%m-%d})"
+
+
+class CheckInStatus(models.TextChoices):
+    UPCOMING = "upcoming"
+    DUE = "due"
+    ANSWERED = "answered"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+OPEN_CHECKIN_STATUSES = (CheckInStatus.UPCOMING, CheckInStatus.DUE)
+
+
+class CheckIn(models.Model):
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="checkins")
+    key = models.SlugField(max_length=16, help_text="The protocol step it was planned from.")
+    due_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=CheckInStatus.choices, default=CheckInStatus.UPCOMING
+    )
+    label = models.CharField(max_length=80)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "key"], name="checkin_step_unique"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("due_at")), name="checkin_window"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CheckInStatus.values), name="checkin_status_valid"
+            ),
+        ]
+        indexes = [
+            # Partial indexes keep "what falls due / closes next" cheap however many
+            # answered and missed check-ins pile up behind them.
+            models.Index(
+                fields=["due_at"], condition=Q(status="upcoming"), name="checkin_upcoming_due"
+            ),
+            models.Index(
+                fields=["closes_at"],
+                condition=Q(status__in=["upcoming", "due"]),
+                name="checkin_open_closes",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.status})"
+
+
+class Limb(models.TextChoices):
+    NONE = "none"
+    LEFT_LEG = "left_leg"
+    RIGHT_LEG = "right_leg"
+    BOTH_LEGS = "both_legs"
+
+
+class DiaryEntry(models.Model):
+    """One reading from the patient's phone: a pain score and the safety answers."""
+
+    client_id = models.UUIDField(help_text="Generated by the phone; makes retries idempotent.")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="entries")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="entries")
+    checkin = models.ForeignKey(
+        CheckIn, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
+    recorded_at = models.DateTimeField(help_text="When the patient recorded it on the phone.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    pain_score = models.PositiveSmallIntegerField()
+    reported_relief_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    activity = models.CharField(max_length=200, blank=True)
+    activity_ok = models.BooleanField(null=True, blank=True)
+    numbness = models.CharField(max_length=10, choices=Limb.choices, default=Limb.NONE)
+    weakness = models.CharField(max_length=10, choices=Limb.choices, default=Limb.NONE)
+    can_lift_heel = models.BooleanField(null=True, blank=True)
+    saddle_numbness = models.BooleanField(default=False)
+    bowel_bladder_change = models.BooleanField(default=False)
+    fever = models.BooleanField(default=False)
+    site_problem = models.BooleanField(default=False)
+    analgesic_taken = models.BooleanField(default=False)
+    note = models.TextField(max_length=2000, blank=True)
+    fingerprint = models.CharField(
+        max_length=64, help_text="Hash of the submitted content, to tell a retry from a conflict."
+    )
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name_plural = "diary entries"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "client_id"], name="entry_client_id_unique"),
+            models.CheckConstraint(
+                condition=Q(pain_score__gte=0, pain_score__lte=10), name="entry_pain_score_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_relief_percent__isnull=True)
+                | Q(reported_relief_percent__gte=0, reported_relief_percent__lte=100),
+                name="entry_reported_relief_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(numbness__in=Limb.values, weakness__in=Limb.values),
+                name="entry_limb_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["procedure", "recorded_at"])]
+
+    def __str__(self):
+        return f"{self.patient} {self.recorded_at:%Y-%m-%d %H:%M} pain {self.pain_score}"
+
+
+class Platform(models.TextChoices):
+    FCM = "fcm"
+    APNS = "apns"
+
+
+class Device(models.Model):
+    """A phone's push token. A token moves to whichever patient registers it last."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="devices")
+    platform = models.CharField(max_length=4, choices=Platform.choices)
+    token = models.CharField(max_length=512)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "token"], name="device_token_unique"),
+            models.CheckConstraint(
+                condition=Q(platform__in=Platform.values), name="device_platform_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.platform} device of {self.patient}"

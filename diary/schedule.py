@@ -1,0 +1,109 @@
+"""When the diary asks for a reading: a procedure and a protocol in, due times out.
+
+Pure: no database, no clock. Minute-level steps are fixed offsets from the block;
+day-level steps are wall-clock times in the patient's own time zone, so "10:00 on
+day 3" stays 10:00 for the patient across a daylight-saving change.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+AFTER_BLOCK = "after_block"
+DAILY = "daily"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a protocol (mirrors ``ProtocolStep``)."""
+
+    key: str
+    kind: str
+    window_minutes: int
+    label: str
+    offset_minutes: int | None = None
+    day: int | None = None
+    steroid_only: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedCheckIn:
+    key: str
+    due_at: datetime
+    closes_at: datetime
+    label: str
+
+
+def _hours_label(hours: int) -> str:
+    return f"{hours} h after your block"
+
+
+def default_steps() -> list[Step]:
+    """The default diary protocol of CLINICAL.md.
+
+    Every 15 min for the first hour (each open 15 min, until the next one), hourly
+    to 8 h (open 30 min), daily on days 1-14 at the patient's check-in time (open
+    12 h, so a late riser can still answer), and days 21 and 28 after a steroid.
+    """
+    steps = [
+        Step(f"m{m}", AFTER_BLOCK, 15, f"{m} min after your block", offset_minutes=m)
+        for m in (15, 30, 45)
+    ]
+    steps.append(Step("h1", AFTER_BLOCK, 15, _hours_label(1), offset_minutes=60))
+    steps += [
+        Step(f"h{h}", AFTER_BLOCK, 30, _hours_label(h), offset_minutes=h * 60) for h in range(2, 9)
+    ]
+    steps += [
+        Step(f"d{d}", DAILY, 12 * 60, f"Day {d} after your block", day=d) for d in range(1, 15)
+    ]
+    steps += [
+        Step(f"d{d}", DAILY, 12 * 60, f"Day {d} after your block", day=d, steroid_only=True)
+        for d in (21, 28)
+    ]
+    return steps
+
+
+def local_wall_time(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """``day`` at ``at`` in ``tz`` as an aware UTC datetime.
+
+    A wall time that does not exist (skipped by a spring-forward change) moves to
+    the same distance past the gap, as a clock that was not changed would show; an
+    ambiguous one (autumn) takes its first occurrence.
+    """
+    # PEP 495: with fold=0 a skipped wall time takes the offset from before the
+    # change (so it lands after the gap) and a repeated one its first occurrence.
+    return datetime.combine(day, at).replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def plan_checkins(
+    *,
+    performed_at: datetime,
+    steps: list[Step],
+    timezone: str,
+    checkin_time: time,
+    steroid: bool,
+) -> list[PlannedCheckIn]:
+    """Due times of every step that applies, earliest first."""
+    if performed_at.tzinfo is None:
+        raise ValueError("performed_at must be timezone-aware")
+    tz = ZoneInfo(timezone)
+    block_day = performed_at.astimezone(tz).date()
+    planned = []
+    for step in steps:
+        if step.steroid_only and not steroid:
+            continue
+        if step.kind == AFTER_BLOCK:
+            due_at = performed_at + timedelta(minutes=step.offset_minutes)
+        elif step.kind == DAILY:
+            due_at = local_wall_time(block_day + timedelta(days=step.day), checkin_time, tz)
+        else:
+            raise ValueError(f"unknown step kind {step.kind!r}")
+        planned.append(
+            PlannedCheckIn(
+                key=step.key,
+                due_at=due_at.astimezone(UTC),
+                closes_at=(due_at + timedelta(minutes=step.window_minutes)).astimezone(UTC),
+                label=step.label,
+            )
+        )
+    return sorted(planned, key=lambda p: (p.due_at, p.key))

@@ -1,0 +1,405 @@
+"""Every write of the diary, as a verb. Views, tasks, commands and the admin call these."""
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from diary import codes, schedule
+from diary.models import (
+    OPEN_CHECKIN_STATUSES,
+    AccessToken,
+    CheckIn,
+    CheckInStatus,
+    Clinic,
+    Device,
+    DiaryEntry,
+    EnrollmentCode,
+    Patient,
+    PatientStatus,
+    Procedure,
+    ProcedureStatus,
+    Protocol,
+    ProtocolStep,
+    StaffMembership,
+)
+
+
+class DiaryError(Exception):
+    """A request that breaks a rule of the diary; ``field`` names what to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class EntryConflict(Exception):
+    """The same client id was already used for different content."""
+
+    def __init__(self, entry: DiaryEntry):
+        super().__init__("client_id already used for a different entry")
+        self.entry = entry
+
+
+# --- Clinics and staff ------------------------------------------------------------
+
+
+@transaction.atomic
+def create_clinic(*, name: str, timezone_name: str, username: str, password: str, phone: str = ""):
+    """A clinic and its first staff member, who is clinician, on call and clinic admin."""
+    clinic = Clinic(name=name, timezone=timezone_name, phone=phone)
+    clinic.full_clean()
+    clinic.save()
+    user = get_user_model().objects.create_user(username=username, password=password)
+    StaffMembership.objects.create(
+        user=user, clinic=clinic, is_clinician=True, is_oncall=True, is_admin=True
+    )
+    return clinic, user
+
+
+def issue_staff_token(user) -> str:
+    token = codes.new_token()
+    AccessToken.objects.create(user=user, key_hash=codes.hash_token(token))
+    return token
+
+
+# --- Patients and enrollment ------------------------------------------------------
+
+
+@transaction.atomic
+def create_patient(*, clinic: Clinic, **fields) -> tuple[Patient, str, datetime]:
+    """Register a patient; returns the patient and a one-time enrollment code."""
+    fields.setdefault("timezone", clinic.timezone)
+    patient = Patient.objects.create(clinic=clinic, **fields)
+    code, expires_at = issue_enrollment_code(patient)
+    return patient, code, expires_at
+
+
+@transaction.atomic
+def issue_enrollment_code(patient: Patient) -> tuple[str, datetime]:
+    """A fresh code for the patient; any earlier unused code stops working."""
+    now = timezone.now()
+    EnrollmentCode.objects.filter(patient=patient, used_at=None, voided_at=None).update(
+        voided_at=now
+    )
+    code = codes.new_enrollment_code()
+    expires_at = now + timedelta(days=settings.ENROLLMENT_CODE_TTL_DAYS)
+    EnrollmentCode.objects.create(
+        patient=patient, code_hash=codes.hash_code(code), expires_at=expires_at
+    )
+    return code, expires_at
+
+
+@transaction.atomic
+def enroll(code: str) -> tuple[Patient, str]:
+    """Trade a valid code for the phone's bearer token. Each code works once."""
+    now = timezone.now()
+    found = (
+        EnrollmentCode.objects.select_related("patient")
+        .filter(code_hash=codes.hash_code(code))
+        .first()
+    )
+    if found is None or found.voided_at is not None or found.patient.status == PatientStatus.ENDED:
+        raise DiaryError("code", "This code is not valid. Ask your clinic for a new one.")
+    if found.used_at is not None:
+        raise DiaryError("code", "This code has already been used. Ask your clinic for a new one.")
+    if found.expires_at <= now:
+        raise DiaryError("code", "This code has expired. Ask your clinic for a new one.")
+    # Conditional update: of two phones racing with one code, exactly one wins.
+    if EnrollmentCode.objects.filter(pk=found.pk, used_at=None).update(used_at=now) != 1:
+        raise DiaryError("code", "This code has already been used. Ask your clinic for a new one.")
+    token = codes.new_token()
+    AccessToken.objects.create(patient=found.patient, key_hash=codes.hash_token(token))
+    return found.patient, token
+
+
+@transaction.atomic
+def update_patient(patient: Patient, **changes) -> Patient:
+    """Change a patient's details; a new time zone or check-in time re-plans the days."""
+    replan = any(
+        name in changes and changes[name] != getattr(patient, name)
+        for name in ("timezone", "checkin_time")
+    )
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    patient.save(update_fields=list(changes) or None)
+    if replan:
+        for procedure in patient.procedures.exclude(status=ProcedureStatus.CANCELLED):
+            replan_checkins(procedure)
+    if changes.get("status") == PatientStatus.ENDED:
+        AccessToken.objects.filter(patient=patient).delete()
+    return patient
+
+
+# --- Protocols ----------------------------------------------------------------------
+
+
+def install_default_protocol(protocol_model=Protocol, step_model=ProtocolStep):
+    """Create the default protocol from ``schedule.default_steps`` unless one exists.
+
+    Takes the model classes so the data migration can pass its historical ones.
+    """
+    protocol = protocol_model.objects.filter(is_default=True).first()
+    if protocol is not None:
+        return protocol
+    protocol = protocol_model.objects.create(name="Default MBB diary", is_default=True)
+    step_model.objects.bulk_create(
+        step_model(
+            protocol=protocol,
+            key=step.key,
+            kind=step.kind,
+            offset_minutes=step.offset_minutes,
+            day=step.day,
+            window_minutes=step.window_minutes,
+            steroid_only=step.steroid_only,
+            label=step.label,
+        )
+        for step in schedule.default_steps()
+    )
+    return protocol
+
+
+def protocol_steps(protocol: Protocol) -> list[schedule.Step]:
+    return [
+        schedule.Step(
+            key=s.key,
+            kind=s.kind,
+            window_minutes=s.window_minutes,
+            label=s.label,
+            offset_minutes=s.offset_minutes,
+            day=s.day,
+            steroid_only=s.steroid_only,
+        )
+        for s in protocol.steps.all()
+    ]
+
+
+# --- Procedures and check-ins -----------------------------------------------------
+
+
+def _plan(procedure: Procedure) -> list[schedule.PlannedCheckIn]:
+    return schedule.plan_checkins(
+        performed_at=procedure.performed_at,
+        steps=protocol_steps(procedure.protocol),
+        timezone=procedure.patient.timezone,
+        checkin_time=procedure.patient.checkin_time,
+        steroid=procedure.steroid,
+    )
+
+
+def _status_for_window(closes_at: datetime, now: datetime) -> str:
+    return CheckInStatus.MISSED if closes_at <= now else CheckInStatus.UPCOMING
+
+
+@transaction.atomic
+def create_procedure(*, patient: Patient, protocol: Protocol | None = None, **fields) -> Procedure:
+    """Register a block and plan its check-ins."""
+    if patient.status == PatientStatus.ENDED:
+        raise DiaryError("patient", "This patient's diary has ended.")
+    now = timezone.now()
+    fields.setdefault(
+        "status",
+        ProcedureStatus.PERFORMED if fields["performed_at"] <= now else ProcedureStatus.PLANNED,
+    )
+    if fields["status"] == ProcedureStatus.CANCELLED:
+        raise DiaryError("status", "Create the block first; cancel it with its cancel action.")
+    procedure = Procedure.objects.create(
+        patient=patient, protocol=protocol or install_default_protocol(), **fields
+    )
+    CheckIn.objects.bulk_create(
+        CheckIn(
+            procedure=procedure,
+            key=p.key,
+            due_at=p.due_at,
+            closes_at=p.closes_at,
+            label=p.label,
+            status=_status_for_window(p.closes_at, now),
+        )
+        for p in _plan(procedure)
+    )
+    return procedure
+
+
+# Changing any of these moves the planned check-ins.
+_REPLANNING_FIELDS = ("performed_at", "steroid")
+
+
+@transaction.atomic
+def update_procedure(procedure: Procedure, **changes) -> Procedure:
+    """Correct a block's details; a corrected time re-plans what is not yet answered."""
+    procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
+    if procedure.status == ProcedureStatus.CANCELLED:
+        raise DiaryError("status", "This block was cancelled and can no longer be changed.")
+    if changes.get("status") == ProcedureStatus.CANCELLED:
+        raise DiaryError("status", "Use the cancel action to cancel a block.")
+    replan = any(
+        name in changes and changes[name] != getattr(procedure, name) for name in _REPLANNING_FIELDS
+    )
+    for name, value in changes.items():
+        setattr(procedure, name, value)
+    procedure.save()
+    if replan:
+        replan_checkins(procedure)
+    return procedure
+
+
+def replan_checkins(procedure: Procedure) -> None:
+    """Move unanswered check-ins to the procedure's current plan.
+
+    Answered ones stay as they were (they are the diary). A row whose times do not
+    change is left alone, so a reminder already sent for it is not sent again.
+    Steps that no longer apply (steroid removed) are cancelled.
+    """
+    now = timezone.now()
+    existing = {c.key: c for c in procedure.checkins.select_for_update()}
+    plan = {p.key: p for p in _plan(procedure)}
+    changed, created = [], []
+    for key, p in plan.items():
+        checkin = existing.get(key)
+        if checkin is None:
+            created.append(
+                CheckIn(
+                    procedure=procedure,
+                    key=key,
+                    due_at=p.due_at,
+                    closes_at=p.closes_at,
+                    label=p.label,
+                    status=_status_for_window(p.closes_at, now),
+                )
+            )
+            continue
+        if checkin.status == CheckInStatus.ANSWERED:
+            continue
+        if (checkin.due_at, checkin.closes_at) == (p.due_at, p.closes_at) and (
+            checkin.status != CheckInStatus.CANCELLED
+        ):
+            continue
+        checkin.due_at, checkin.closes_at, checkin.label = p.due_at, p.closes_at, p.label
+        checkin.status = _status_for_window(p.closes_at, now)
+        changed.append(checkin)
+    for key, checkin in existing.items():
+        if key not in plan and checkin.status in (*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED):
+            checkin.status = CheckInStatus.CANCELLED
+            changed.append(checkin)
+    CheckIn.objects.bulk_update(changed, ["due_at", "closes_at", "label", "status"])
+    CheckIn.objects.bulk_create(created)
+
+
+@transaction.atomic
+def cancel_procedure(procedure: Procedure) -> Procedure:
+    """Cancel a block: its open check-ins close and ask nothing more of the patient."""
+    procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
+    if procedure.status != ProcedureStatus.CANCELLED:
+        procedure.status = ProcedureStatus.CANCELLED
+        procedure.save(update_fields=["status", "updated_at"])
+        procedure.checkins.filter(status__in=OPEN_CHECKIN_STATUSES).update(
+            status=CheckInStatus.CANCELLED
+        )
+    return procedure
+
+
+def advance_checkins(now: datetime | None = None) -> tuple[int, int]:
+    """Move check-ins with the clock: upcoming → due at ``due_at``; open → missed at close.
+
+    Each is one conditional UPDATE on a partial index, so running it twice at once,
+    or on a million planned rows, costs what is due, not what is planned.
+    """
+    now = now or timezone.now()
+    missed = CheckIn.objects.filter(status__in=OPEN_CHECKIN_STATUSES, closes_at__lte=now).update(
+        status=CheckInStatus.MISSED
+    )
+    due = CheckIn.objects.filter(status=CheckInStatus.UPCOMING, due_at__lte=now).update(
+        status=CheckInStatus.DUE
+    )
+    return due, missed
+
+
+# --- Diary entries ------------------------------------------------------------------
+
+
+def entry_fingerprint(data: dict) -> str:
+    """A stable hash of an entry's content, to tell a retry from a different entry."""
+
+    def plain(value):
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat()
+        if hasattr(value, "pk"):
+            return value.pk
+        return value if isinstance(value, (bool, int, type(None))) else str(value)
+
+    canonical = json.dumps({k: plain(v) for k, v in sorted(data.items())}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
+    """Store a diary entry once. Returns ``(entry, created)``.
+
+    The same ``client_id`` with the same content returns the stored entry (the phone
+    retried after a lost response); with other content it raises ``EntryConflict``.
+    """
+    fingerprint = entry_fingerprint(data)
+    try:
+        with transaction.atomic():
+            entry = DiaryEntry.objects.create(patient=patient, fingerprint=fingerprint, **data)
+            _answer_checkin(entry)
+    except IntegrityError:
+        existing = DiaryEntry.objects.filter(patient=patient, client_id=data["client_id"]).first()
+        if existing is None:
+            raise
+        if existing.fingerprint != fingerprint:
+            raise EntryConflict(existing) from None
+        return existing, False
+    return entry, True
+
+
+def _answer_checkin(entry: DiaryEntry) -> None:
+    """Mark the check-in this entry answers; without one named, the one open at that time."""
+    if entry.checkin_id is None:
+        entry.checkin_id = (
+            CheckIn.objects.filter(
+                procedure_id=entry.procedure_id,
+                status__in=(*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED),
+                due_at__lte=entry.recorded_at,
+                closes_at__gt=entry.recorded_at,
+            )
+            .values_list("id", flat=True)
+            .first()
+        )
+        if entry.checkin_id is None:
+            return
+        DiaryEntry.objects.filter(pk=entry.pk).update(checkin_id=entry.checkin_id)
+    # A missed check-in counts as answered only by a reading taken inside its window
+    # (recorded offline, sent late); an upcoming or due one by any reading for it.
+    answerable = CheckIn.objects.filter(pk=entry.checkin_id)
+    (
+        answerable.filter(status__in=OPEN_CHECKIN_STATUSES)
+        | answerable.filter(status=CheckInStatus.MISSED, closes_at__gt=entry.recorded_at)
+    ).update(status=CheckInStatus.ANSWERED, answered_at=entry.recorded_at)
+
+
+# --- Devices ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_device(*, patient: Patient, platform: str, token: str) -> tuple[Device, bool]:
+    """Upsert a push token; a token seen before moves to this patient and is re-enabled."""
+    device = Device.objects.select_for_update().filter(platform=platform, token=token).first()
+    if device is None:
+        try:
+            with transaction.atomic():
+                return Device.objects.create(patient=patient, platform=platform, token=token), True
+        except IntegrityError:
+            device = Device.objects.select_for_update().get(platform=platform, token=token)
+    device.patient = patient
+    device.disabled_at = None
+    device.save(update_fields=["patient", "disabled_at", "updated_at"])
+    return device, False
+
+
+def remove_device(device: Device) -> None:
+    device.delete()

@@ -1,0 +1,1 @@
+"""Alerts, on-call shifts and deliveries arrive here with the reminder and alert work."""
