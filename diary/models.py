@@ -4,6 +4,7 @@ Invariants that matter clinically (score ranges, one entry per client id, one
 check-in per protocol step) are database constraints, not only serializer checks.
 """
 
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -63,7 +64,8 @@ class Patient(models.Model):
     phone = models.CharField(max_length=16, blank=True, validators=[E164])
     email = models.EmailField(blank=True)
     checkin_time = models.TimeField(
-        default="10:00", help_text="Preferred local time of day for the daily check-ins."
+        default=datetime.time(10, 0),
+        help_text="Preferred local time of day for the daily check-ins.",
     )
     on_anticoagulants = models.BooleanField(default=False)
     status = models.CharField(
