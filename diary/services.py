@@ -323,7 +323,11 @@ def advance_checkins(now: datetime | None = None) -> tuple[int, int]:
 
 
 def entry_fingerprint(data: dict) -> str:
-    """A stable hash of an entry's content, to tell a retry from a different entry."""
+    """A stable hash of an entry's content, to tell a retry from a different entry.
+
+    Omitted fields count as their defaults, so ``{"numbness": "none"}`` and a body
+    without ``numbness`` are the same entry, as they would be once stored.
+    """
 
     def plain(value):
         if isinstance(value, datetime):
@@ -332,8 +336,19 @@ def entry_fingerprint(data: dict) -> str:
             return value.pk
         return value if isinstance(value, (bool, int, type(None))) else str(value)
 
-    canonical = json.dumps({k: plain(v) for k, v in sorted(data.items())}, sort_keys=True)
+    content = {**_entry_defaults(), **data}
+    canonical = json.dumps({k: plain(v) for k, v in content.items()}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _entry_defaults() -> dict:
+    """What the database stores for every field a phone may leave out."""
+    skip = {"id", "patient", "received_at", "fingerprint"}
+    return {
+        field.name: field.get_default()
+        for field in DiaryEntry._meta.concrete_fields
+        if field.name not in skip
+    }
 
 
 def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:

@@ -32,3 +32,12 @@ def test_retry_returns_the_original_and_a_changed_retry_conflicts(as_ana, anas_b
     changed = as_ana.post("/api/v1/me/entries/", {**body, "pain_score": 9}, format="json")
     assert changed.status_code == 409
     assert "client_id" in changed.json()
+
+
+def test_a_retry_that_spells_out_the_defaults_is_still_the_same_entry(as_ana, anas_block):
+    body = entry(anas_block)
+    first = as_ana.post("/api/v1/me/entries/", body, format="json")
+    explicit = {**body, "numbness": "none", "fever": False, "note": "", "checkin": None}
+    again = as_ana.post("/api/v1/me/entries/", explicit, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
