@@ -165,6 +165,10 @@ SPECTACULAR_SETTINGS = {
         "PatientStatusEnum": "diary.models.PatientStatus.choices",
         "ProcedureStatusEnum": "diary.models.ProcedureStatus.choices",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "diary.api.schema.describe_common_fields",
+    ],
     "AUTHENTICATION_WHITELIST": [
         "diary.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -26,9 +26,13 @@ def validate_timezone(value: str) -> None:
 
 
 class Clinic(models.Model):
-    name = models.CharField(max_length=120, unique=True)
-    timezone = models.CharField(max_length=64, validators=[validate_timezone])
-    phone = models.CharField(max_length=16, blank=True, validators=[E164])
+    name = models.CharField(max_length=120, unique=True, help_text="The clinic's name.")
+    timezone = models.CharField(
+        max_length=64, validators=[validate_timezone], help_text="IANA time zone of the clinic."
+    )
+    phone = models.CharField(
+        max_length=16, blank=True, validators=[E164], help_text="The clinic's number, E.164."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -59,8 +63,12 @@ class PatientStatus(models.TextChoices):
 
 class Patient(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
-    display_name = models.CharField(max_length=120)
-    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    display_name = models.CharField(max_length=120, help_text="How the patient is addressed.")
+    timezone = models.CharField(
+        max_length=64,
+        validators=[validate_timezone],
+        help_text="IANA time zone the daily check-ins follow, e.g. Europe/London.",
+    )
     phone = models.CharField(max_length=16, blank=True, validators=[E164])
     email = models.EmailField(blank=True)
     checkin_time = models.TimeField(
@@ -215,18 +223,26 @@ class Procedure(models.Model):
         related_name="procedures_performed",
     )
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="procedures")
-    kind = models.CharField(max_length=16, choices=ProcedureKind.choices)
+    kind = models.CharField(
+        max_length=16, choices=ProcedureKind.choices, help_text="What kind of block it is."
+    )
     levels = models.CharField(max_length=64, help_text="Comma-separated, e.g. L4-L5,L5-S1.")
-    side = models.CharField(max_length=10, choices=Side.choices)
-    anesthetic = models.CharField(max_length=12, choices=Anesthetic.choices)
+    side = models.CharField(max_length=10, choices=Side.choices, help_text="Side injected.")
+    anesthetic = models.CharField(
+        max_length=12, choices=Anesthetic.choices, help_text="Local anaesthetic used."
+    )
     concentration_percent = models.DecimalField(max_digits=4, decimal_places=2)
     volume_ml_per_level = models.DecimalField(max_digits=4, decimal_places=2)
-    steroid = models.BooleanField(default=False)
+    steroid = models.BooleanField(default=False, help_text="A steroid was given with it.")
     performed_at = models.DateTimeField(help_text="When the block was (or is to be) done.")
     baseline_pain = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
-    status = models.CharField(max_length=10, choices=ProcedureStatus.choices)
+    status = models.CharField(
+        max_length=10,
+        choices=ProcedureStatus.choices,
+        help_text="planned, performed or cancelled.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -270,7 +286,12 @@ OPEN_CHECKIN_STATUSES = (CheckInStatus.UPCOMING, CheckInStatus.DUE)
 
 
 class CheckIn(models.Model):
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="checkins")
+    procedure = models.ForeignKey(
+        Procedure,
+        on_delete=models.CASCADE,
+        related_name="checkins",
+        help_text="The block this check-in follows.",
+    )
     key = models.SlugField(max_length=16, help_text="The protocol step it was planned from.")
     due_at = models.DateTimeField()
     closes_at = models.DateTimeField()
@@ -278,7 +299,9 @@ class CheckIn(models.Model):
         max_length=10, choices=CheckInStatus.choices, default=CheckInStatus.UPCOMING
     )
     label = models.CharField(max_length=80)
-    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the answering entry was recorded."
+    )
 
     class Meta:
         ordering = ["due_at", "id"]

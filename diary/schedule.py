@@ -86,6 +86,9 @@ def plan_checkins(
     """Due times of every step that applies, earliest first."""
     if performed_at.tzinfo is None:
         raise ValueError("performed_at must be timezone-aware")
+    # Offsets are elapsed time: adding a timedelta to a datetime in a zone with a
+    # daylight-saving change (e.g. ZoneInfo) would add wall-clock time instead.
+    performed_at = performed_at.astimezone(UTC)
     tz = ZoneInfo(timezone)
     block_day = performed_at.astimezone(tz).date()
     planned = []
