@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+# Tests run as production does, whatever DEBUG the developer's shell holds.
+os.environ["DEBUG"] = "false"
 
 from backend.settings import *  # noqa: F403
 from backend.settings import REST_FRAMEWORK

@@ -1,6 +1,7 @@
 """Real Celery processes for integration tests: started as the Procfile starts them."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -44,11 +45,20 @@ def celery_worker(redis_url: str, tmp_path: Path, *, beat: bool = False, **extra
     if beat:
         command += ["--beat", "--schedule", str(tmp_path / "beat-schedule")]
     log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # A session of its own: an embedded beat is a child process, and killing only the
+    # worker would leave it running (and ticking) after the test.
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         yield queue
     finally:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
         log.close()
 

@@ -1,0 +1,28 @@
+# Production image: gunicorn for the web; the same image runs the Celery worker and beat
+# (see docker-compose.yml). Settings come from the environment (backend/settings.py).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VAR_DIR=/app/var
+
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/app app
+
+WORKDIR /app
+
+# Dependencies first, so a code change does not reinstall them.
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# The secret here only lets the settings load for collectstatic; it is not kept in the image.
+RUN DEBUG=false SECRET_KEY=build-time-only-not-a-secret python manage.py collectstatic --noinput \
+    && chown -R app:app /app/var
+
+USER app
+
+EXPOSE 8000
+CMD ["gunicorn", "backend.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
