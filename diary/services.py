@@ -83,6 +83,8 @@ def create_patient(*, clinic: Clinic, **fields) -> tuple[Patient, str, datetime]
 @transaction.atomic
 def issue_enrollment_code(patient: Patient) -> tuple[str, datetime]:
     """A fresh code for the patient; any earlier unused code stops working."""
+    if patient.status == PatientStatus.ENDED:
+        raise DiaryError("status", "This patient's diary has ended; reactivate it first.")
     now = timezone.now()
     EnrollmentCode.objects.filter(patient=patient, used_at=None, voided_at=None).update(
         voided_at=now
@@ -129,10 +131,18 @@ def update_patient(patient: Patient, **changes) -> Patient:
         setattr(patient, name, value)
     patient.save(update_fields=list(changes) or None)
     if replan:
-        for procedure in patient.procedures.exclude(status=ProcedureStatus.CANCELLED):
+        # Locked like update_procedure and cancel_procedure do: a block cancelled while
+        # this ran is skipped (PostgreSQL re-checks the filter), not re-opened by the replan.
+        blocks = patient.procedures.select_for_update().exclude(status=ProcedureStatus.CANCELLED)
+        for procedure in blocks:
             replan_checkins(procedure)
     if changes.get("status") == PatientStatus.ENDED:
+        # The phone loses access, and nothing more is asked of the patient: open
+        # check-ins are cancelled so they never read as a patient gone silent.
         AccessToken.objects.filter(patient=patient).delete()
+        CheckIn.objects.filter(procedure__patient=patient, status__in=OPEN_CHECKIN_STATUSES).update(
+            status=CheckInStatus.CANCELLED
+        )
     return patient
 
 

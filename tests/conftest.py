@@ -140,3 +140,32 @@ def as_nia(nurse_nia):
 @pytest.fixture
 def as_omar(omar):
     return _client(services.issue_staff_token(omar))
+
+
+# --- Patient app helpers (appended for tests/api/test_patient_*.py) -------------------
+
+
+@pytest.fixture
+def entry_for():
+    """A valid diary entry body for a block: a fresh client_id, recorded now, pain 2."""
+    import uuid
+
+    from django.utils import timezone
+
+    def build(block, **overrides):
+        body = {
+            "client_id": str(uuid.uuid4()),
+            "procedure": block.id,
+            "recorded_at": timezone.now().isoformat(),
+            "pain_score": 2,
+        }
+        body.update(overrides)
+        return body
+
+    return build
+
+
+@pytest.fixture
+def bearer():
+    """An API client sending the given bearer token (or none)."""
+    return _client

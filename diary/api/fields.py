@@ -43,6 +43,16 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id is a JSON integer: 1.0 or "1" is not taken for row 1, and 1e400 (a float
+    infinity) is refused here rather than overflowing in the query."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with a UTC offset; a time without one is ambiguous and refused."""
 
@@ -100,6 +110,7 @@ _STRICT = {
     serializers.CharField: StrictCharField,
     serializers.UUIDField: StrictUUIDField,
     serializers.DateTimeField: AwareDateTimeField,
+    serializers.PrimaryKeyRelatedField: StrictPrimaryKeyRelatedField,
 }
 
 

@@ -18,4 +18,9 @@ class BoundedJSONParser(JSONParser):
         body = stream.read(limit + 1)
         if len(body) > limit:
             raise ParseError(f"Request body is larger than {limit} bytes.")
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:
+            # JSONParser catches only ValueError; "[[[[..." a few thousand deep fits in
+            # the size limit and exhausts the decoder's recursion limit instead.
+            raise ParseError("JSON parse error - nested too deeply.") from None

@@ -174,7 +174,7 @@ class MyDeviceViewSet(
     serializer_class = DeviceSerializer
 
     def scoped_queryset(self):
-        return Device.objects.filter(patient=self.patient)
+        return Device.objects.filter(patient=self.patient).order_by("id")  # stable pages
 
     @extend_schema(
         responses={201: DeviceSerializer, 200: OpenApiResponse(DeviceSerializer, "Known token.")}

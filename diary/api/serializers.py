@@ -190,6 +190,9 @@ class DeviceSerializer(StrictModelSerializer):
         model = Device
         fields = ["id", "platform", "token", "created_at"]
         read_only_fields = ["id", "created_at"]
+        # A known (platform, token) is an upsert in register_device, not a 400: drop the
+        # unique-together validator DRF derives from the model's constraint.
+        validators = []
         extra_kwargs = {
             "platform": {"help_text": "fcm (Android) or apns (iOS)."},
             "token": {"help_text": "The push token the platform gave the app.", "validators": []},

@@ -1,0 +1,122 @@
+"""The OpenAPI schema the phone app and clinic tools are built from, and its docs page."""
+
+import pytest
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
+
+SCHEMA = "/api/v1/schema/"
+
+
+@pytest.fixture
+def schema():
+    """The schema as generated, with a count of generator warnings and errors."""
+    GENERATOR_STATS.reset()
+    with GENERATOR_STATS.silence():
+        generated = SchemaGenerator().get_schema(request=None, public=True)
+    problems = dict(GENERATOR_STATS._warn_cache) | dict(GENERATOR_STATS._error_cache)
+    GENERATOR_STATS.reset()
+    return generated, problems
+
+
+def request_components(generated):
+    components = generated["components"]["schemas"]
+    return {name: body for name, body in components.items() if name.endswith("Request")}
+
+
+def test_the_schema_is_served_without_signing_in(anon):
+    response = anon.get(SCHEMA, {"format": "json"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["openapi"].startswith("3.")
+    assert body["info"]["title"] == "Pain diary after a lumbar medial branch block"
+    validate_schema(body)
+
+
+def test_the_schema_is_served_as_yaml_by_default(anon):
+    response = anon.get(SCHEMA)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert b"openapi: 3." in response.content
+
+
+def test_the_schema_is_valid_openapi_generated_without_warnings(schema):
+    generated, problems = schema
+    validate_schema(generated)
+    assert problems == {}
+
+
+def test_the_schema_has_every_endpoint_of_v1_and_no_put_or_delete_for_staff(schema):
+    generated, _ = schema
+    paths = generated["paths"]
+    assert set(paths) >= {
+        "/api/v1/auth/token/",
+        "/api/v1/enroll/",
+        "/api/v1/me/",
+        "/api/v1/me/procedures/",
+        "/api/v1/me/procedures/{id}/",
+        "/api/v1/me/checkins/",
+        "/api/v1/me/checkins/{id}/",
+        "/api/v1/me/entries/",
+        "/api/v1/me/entries/{id}/",
+        "/api/v1/me/devices/",
+        "/api/v1/me/devices/{id}/",
+        "/api/v1/patients/",
+        "/api/v1/patients/{id}/",
+        "/api/v1/patients/{id}/enrollment-code/",
+        "/api/v1/procedures/",
+        "/api/v1/procedures/{id}/",
+        "/api/v1/procedures/{id}/cancel/",
+        "/api/v1/procedures/{id}/entries/",
+    }
+    for path in ("/api/v1/patients/{id}/", "/api/v1/procedures/{id}/"):
+        assert set(paths[path]) == {"get", "patch"}, path
+
+
+def test_bearer_tokens_are_described(schema):
+    generated, _ = schema
+    scheme = generated["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert generated["paths"]["/api/v1/me/entries/"]["post"]["security"][0] == {"bearerAuth": []}
+
+
+def test_every_field_of_a_diary_entry_request_has_a_description(schema):
+    generated, _ = schema
+    entry = generated["components"]["schemas"]["EntryRequest"]
+    assert set(entry["required"]) >= {"client_id", "procedure", "recorded_at", "pain_score"}
+    properties = entry["properties"]
+    undocumented = [name for name, prop in properties.items() if not prop.get("description")]
+    assert undocumented == []
+
+
+def test_every_field_of_every_request_body_has_a_description(schema):
+    generated, _ = schema
+    requests = request_components(generated)
+    assert {"EntryRequest", "PatientRequest", "ProcedureDetailRequest", "DeviceRequest"} <= set(
+        requests
+    )
+    undocumented = [
+        f"{component}.{name}"
+        for component, body in requests.items()
+        for name, prop in body.get("properties", {}).items()
+        if not prop.get("description")
+    ]
+    assert undocumented == []
+
+
+def test_the_entry_request_states_its_limits(schema):
+    generated, _ = schema
+    properties = generated["components"]["schemas"]["EntryRequest"]["properties"]
+    assert (properties["pain_score"]["minimum"], properties["pain_score"]["maximum"]) == (0, 10)
+    relief = properties["reported_relief_percent"]
+    assert (relief["minimum"], relief["maximum"]) == (0, 100)
+    assert properties["recorded_at"]["format"] == "date-time"
+    assert properties["client_id"]["format"] == "uuid"
+
+
+def test_the_docs_page_is_served(anon):
+    response = anon.get("/api/v1/docs/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert b"swagger" in response.content.lower()
+    assert b"/api/v1/schema/" in response.content
