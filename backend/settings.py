@@ -191,6 +191,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Diary ------------------------------------------------------------------------
 ENROLLMENT_CODE_TTL_DAYS = 14
+# One re-reminder this far through a check-in's window if still unanswered; "none" to disable.
+_rereminder = env.str("REREMINDER_FRACTION", default="0.5")
+REREMINDER_FRACTION = None if _rereminder.lower() == "none" else float(_rereminder)
 
 # --- Celery -----------------------------------------------------------------------
 # The broker only carries "do this now"; what is due lives in the database.
@@ -231,13 +234,26 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CHECKIN_TICK_SECONDS = env.float("CHECKIN_TICK_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
-    "advance-checkins": {
-        "task": "diary.tasks.advance_checkins",
+    "tick": {
+        "task": "notifications.tasks.tick",
         "schedule": CHECKIN_TICK_SECONDS,
         # A tick that waited longer than its period is stale: the next one will do.
         "options": {"expires": CHECKIN_TICK_SECONDS},
     },
 }
+
+# --- Notifications ------------------------------------------------------------------
+PATIENT_APP_URL = env.str("PATIENT_APP_URL", default=f"{SITE_URL}/app/")
+# Reminders due before the next tick are claimed now and sent on time by a countdown.
+DISPATCH_LOOKAHEAD_SECONDS = env.float("DISPATCH_LOOKAHEAD_SECONDS", default=CHECKIN_TICK_SECONDS)
+DISPATCH_BATCH = env.int("DISPATCH_BATCH", default=500)
+DISPATCH_TIME_BUDGET_SECONDS = env.float("DISPATCH_TIME_BUDGET_SECONDS", default=10.0)
+SEND_BATCH = env.int("SEND_BATCH", default=20)
+# A queued send not started by then is re-enqueued by the sweeper.
+DELIVERY_ENQUEUE_LEASE_SECONDS = env.float("DELIVERY_ENQUEUE_LEASE_SECONDS", default=60.0)
+# Longer than one send can take (provider timeout + margin): past it the worker is gone.
+DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=30.0)
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
 
 LOGGING = {
     "version": 1,

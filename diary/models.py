@@ -76,6 +76,18 @@ class Patient(models.Model):
         help_text="Preferred local time of day for the daily check-ins.",
     )
     on_anticoagulants = models.BooleanField(default=False)
+    quiet_start = models.TimeField(
+        null=True,
+        blank=True,
+        default=datetime.time(22, 0),
+        help_text="Local time day-level reminders stop (null: no quiet hours).",
+    )
+    quiet_end = models.TimeField(
+        null=True,
+        blank=True,
+        default=datetime.time(8, 0),
+        help_text="Local time day-level reminders may start again.",
+    )
     status = models.CharField(
         max_length=8, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
     )
@@ -293,12 +305,20 @@ class CheckIn(models.Model):
         help_text="The block this check-in follows.",
     )
     key = models.SlugField(max_length=16, help_text="The protocol step it was planned from.")
+    kind = models.CharField(max_length=12, choices=StepKind.choices, default=StepKind.AFTER_BLOCK)
     due_at = models.DateTimeField()
     closes_at = models.DateTimeField()
     status = models.CharField(
         max_length=10, choices=CheckInStatus.choices, default=CheckInStatus.UPCOMING
     )
     label = models.CharField(max_length=80)
+    # Reminders: when to send (quiet hours applied), when to send again, what was sent.
+    remind_at = models.DateTimeField(null=True, blank=True)
+    rereminder_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    rereminded_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every re-plan: a reminder queued for an older plan is not sent.
+    plan_version = models.PositiveIntegerField(default=1)
     answered_at = models.DateTimeField(
         null=True, blank=True, help_text="When the answering entry was recorded."
     )
@@ -318,7 +338,12 @@ class CheckIn(models.Model):
             # Partial indexes keep "what falls due / closes next" cheap however many
             # answered and missed check-ins pile up behind them.
             models.Index(
-                fields=["due_at"], condition=Q(status="upcoming"), name="checkin_upcoming_due"
+                fields=["remind_at"], condition=Q(status="upcoming"), name="checkin_to_remind"
+            ),
+            models.Index(
+                fields=["rereminder_at"],
+                condition=Q(status="due", rereminded_at__isnull=True),
+                name="checkin_to_remind_again",
             ),
             models.Index(
                 fields=["closes_at"],

@@ -29,9 +29,27 @@ class Step:
 @dataclass(frozen=True)
 class PlannedCheckIn:
     key: str
+    kind: str
     due_at: datetime
     closes_at: datetime
     label: str
+    remind_at: datetime | None = None
+    rereminder_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """When reminders go out for a patient.
+
+    Quiet hours (local wall-clock, may span midnight) hold back day-level reminders
+    to the end of the quiet period; minute-level ones after the block are never held,
+    the first hours being the diagnostic ones. One re-reminder goes out when a
+    check-in is still open ``rereminder_fraction`` of the way through its window.
+    """
+
+    quiet_start: time | None = time(22, 0)
+    quiet_end: time | None = time(8, 0)
+    rereminder_fraction: float | None = 0.5
 
 
 def _hours_label(hours: int) -> str:
@@ -82,8 +100,10 @@ def plan_checkins(
     timezone: str,
     checkin_time: time,
     steroid: bool,
+    reminders: ReminderPolicy | None = None,
 ) -> list[PlannedCheckIn]:
-    """Due times of every step that applies, earliest first."""
+    """Due times (and reminder times) of every step that applies, earliest first."""
+    reminders = reminders or ReminderPolicy()
     if performed_at.tzinfo is None:
         raise ValueError("performed_at must be timezone-aware")
     # Offsets are elapsed time: adding a timedelta to a datetime in a zone with a
@@ -101,12 +121,57 @@ def plan_checkins(
             due_at = local_wall_time(block_day + timedelta(days=step.day), checkin_time, tz)
         else:
             raise ValueError(f"unknown step kind {step.kind!r}")
+        due_at = due_at.astimezone(UTC)
+        closes_at = due_at + timedelta(minutes=step.window_minutes)
+        remind_at, rereminder_at = reminder_times(step.kind, due_at, closes_at, tz, reminders)
         planned.append(
             PlannedCheckIn(
                 key=step.key,
-                due_at=due_at.astimezone(UTC),
-                closes_at=(due_at + timedelta(minutes=step.window_minutes)).astimezone(UTC),
+                kind=step.kind,
+                due_at=due_at,
+                closes_at=closes_at,
                 label=step.label,
+                remind_at=remind_at,
+                rereminder_at=rereminder_at,
             )
         )
     return sorted(planned, key=lambda p: (p.due_at, p.key))
+
+
+def in_quiet_hours(moment: datetime, tz: ZoneInfo, policy: ReminderPolicy) -> bool:
+    if policy.quiet_start is None or policy.quiet_end is None:
+        return False
+    local = moment.astimezone(tz).time()
+    start, end = policy.quiet_start, policy.quiet_end
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end  # spans midnight, e.g. 22:00-08:00
+
+
+def end_of_quiet_hours(moment: datetime, tz: ZoneInfo, policy: ReminderPolicy) -> datetime:
+    """The first moment at or after ``moment`` that is outside the quiet hours."""
+    if not in_quiet_hours(moment, tz, policy):
+        return moment
+    local = moment.astimezone(tz)
+    day = local.date()
+    if local.time() >= policy.quiet_end:
+        day += timedelta(days=1)  # in the evening part: quiet ends tomorrow morning
+    return local_wall_time(day, policy.quiet_end, tz)
+
+
+def reminder_times(
+    kind: str, due_at: datetime, closes_at: datetime, tz: ZoneInfo, policy: ReminderPolicy
+) -> tuple[datetime | None, datetime | None]:
+    """When to remind, and when to remind again; None where no reminder fits the window."""
+    remind_at = due_at
+    if kind != AFTER_BLOCK:
+        remind_at = end_of_quiet_hours(due_at, tz, policy)
+    if remind_at >= closes_at:
+        return None, None
+    rereminder_at = None
+    if policy.rereminder_fraction is not None:
+        rereminder_at = due_at + (closes_at - due_at) * policy.rereminder_fraction
+        held = kind != AFTER_BLOCK and in_quiet_hours(rereminder_at, tz, policy)
+        if rereminder_at <= remind_at or rereminder_at >= closes_at or held:
+            rereminder_at = None
+    return remind_at, rereminder_at

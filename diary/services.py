@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from diary import codes, schedule
@@ -122,10 +122,11 @@ def enroll(code: str) -> tuple[Patient, str]:
 
 @transaction.atomic
 def update_patient(patient: Patient, **changes) -> Patient:
-    """Change a patient's details; a new time zone or check-in time re-plans the days."""
+    """Change a patient's details; a new time zone, check-in time or quiet hours
+    re-plans the day-level check-ins."""
     replan = any(
         name in changes and changes[name] != getattr(patient, name)
-        for name in ("timezone", "checkin_time")
+        for name in ("timezone", "checkin_time", "quiet_start", "quiet_end")
     )
     for name, value in changes.items():
         setattr(patient, name, value)
@@ -193,17 +194,33 @@ def protocol_steps(protocol: Protocol) -> list[schedule.Step]:
 
 
 def _plan(procedure: Procedure) -> list[schedule.PlannedCheckIn]:
+    patient = procedure.patient
     return schedule.plan_checkins(
         performed_at=procedure.performed_at,
         steps=protocol_steps(procedure.protocol),
-        timezone=procedure.patient.timezone,
-        checkin_time=procedure.patient.checkin_time,
+        timezone=patient.timezone,
+        checkin_time=patient.checkin_time,
         steroid=procedure.steroid,
+        reminders=schedule.ReminderPolicy(
+            quiet_start=patient.quiet_start,
+            quiet_end=patient.quiet_end,
+            rereminder_fraction=settings.REREMINDER_FRACTION,
+        ),
     )
 
 
 def _status_for_window(closes_at: datetime, now: datetime) -> str:
     return CheckInStatus.MISSED if closes_at <= now else CheckInStatus.UPCOMING
+
+
+def _apply_plan(checkin: CheckIn, planned: schedule.PlannedCheckIn, now: datetime) -> CheckIn:
+    """Give a check-in the planned times, as if new: its reminders are to be sent again."""
+    checkin.kind, checkin.label = planned.kind, planned.label
+    checkin.due_at, checkin.closes_at = planned.due_at, planned.closes_at
+    checkin.remind_at, checkin.rereminder_at = planned.remind_at, planned.rereminder_at
+    checkin.reminded_at = checkin.rereminded_at = None
+    checkin.status = _status_for_window(planned.closes_at, now)
+    return checkin
 
 
 @transaction.atomic
@@ -222,15 +239,7 @@ def create_procedure(*, patient: Patient, protocol: Protocol | None = None, **fi
         patient=patient, protocol=protocol or install_default_protocol(), **fields
     )
     CheckIn.objects.bulk_create(
-        CheckIn(
-            procedure=procedure,
-            key=p.key,
-            due_at=p.due_at,
-            closes_at=p.closes_at,
-            label=p.label,
-            status=_status_for_window(p.closes_at, now),
-        )
-        for p in _plan(procedure)
+        _apply_plan(CheckIn(procedure=procedure, key=p.key), p, now) for p in _plan(procedure)
     )
     return procedure
 
@@ -258,46 +267,59 @@ def update_procedure(procedure: Procedure, **changes) -> Procedure:
     return procedure
 
 
+_PLANNED_FIELDS = [
+    *("kind", "label", "due_at", "closes_at", "remind_at", "rereminder_at"),
+    *("reminded_at", "rereminded_at", "status", "plan_version"),
+]
+
+
 def replan_checkins(procedure: Procedure) -> None:
     """Move unanswered check-ins to the procedure's current plan.
 
-    Answered ones stay as they were (they are the diary). A row whose times do not
-    change is left alone, so a reminder already sent for it is not sent again.
-    Steps that no longer apply (steroid removed) are cancelled.
+    Answered ones stay as they were (they are the diary). A check-in whose window
+    does not move keeps its state, so a reminder already sent is not sent again;
+    only its reminder times follow (quiet hours, time zone). One whose window moves
+    starts afresh, and its ``plan_version`` changes so that a reminder queued for the
+    old time is dropped. Steps that no longer apply (steroid removed) are cancelled.
     """
     now = timezone.now()
     existing = {c.key: c for c in procedure.checkins.select_for_update()}
     plan = {p.key: p for p in _plan(procedure)}
     changed, created = [], []
-    for key, p in plan.items():
+    for key, planned in plan.items():
         checkin = existing.get(key)
         if checkin is None:
-            created.append(
-                CheckIn(
-                    procedure=procedure,
-                    key=key,
-                    due_at=p.due_at,
-                    closes_at=p.closes_at,
-                    label=p.label,
-                    status=_status_for_window(p.closes_at, now),
-                )
-            )
-            continue
-        if checkin.status == CheckInStatus.ANSWERED:
-            continue
-        if (checkin.due_at, checkin.closes_at) == (p.due_at, p.closes_at) and (
-            checkin.status != CheckInStatus.CANCELLED
-        ):
-            continue
-        checkin.due_at, checkin.closes_at, checkin.label = p.due_at, p.closes_at, p.label
-        checkin.status = _status_for_window(p.closes_at, now)
-        changed.append(checkin)
+            created.append(_apply_plan(CheckIn(procedure=procedure, key=key), planned, now))
+        elif checkin.status != CheckInStatus.ANSWERED and _follow_plan(checkin, planned, now):
+            changed.append(checkin)
     for key, checkin in existing.items():
         if key not in plan and checkin.status in (*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED):
             checkin.status = CheckInStatus.CANCELLED
+            checkin.plan_version += 1
             changed.append(checkin)
-    CheckIn.objects.bulk_update(changed, ["due_at", "closes_at", "label", "status"])
+    CheckIn.objects.bulk_update(changed, _PLANNED_FIELDS)
     CheckIn.objects.bulk_create(created)
+
+
+def _follow_plan(checkin: CheckIn, planned: schedule.PlannedCheckIn, now: datetime) -> bool:
+    """Bring one unanswered check-in to its plan; False when nothing needed to change."""
+    same_window = (checkin.due_at, checkin.closes_at) == (planned.due_at, planned.closes_at)
+    if not same_window or checkin.status == CheckInStatus.CANCELLED:
+        _apply_plan(checkin, planned, now)
+        checkin.plan_version += 1
+        return True
+    if checkin.status == CheckInStatus.UPCOMING:
+        moved = (checkin.remind_at, checkin.rereminder_at) != (
+            planned.remind_at,
+            planned.rereminder_at,
+        )
+        checkin.remind_at, checkin.rereminder_at = planned.remind_at, planned.rereminder_at
+        return moved
+    if checkin.status == CheckInStatus.DUE and checkin.rereminded_at is None:
+        moved = checkin.rereminder_at != planned.rereminder_at
+        checkin.rereminder_at = planned.rereminder_at
+        return moved
+    return False
 
 
 @transaction.atomic
@@ -314,8 +336,10 @@ def cancel_procedure(procedure: Procedure) -> Procedure:
 
 
 def advance_checkins(now: datetime | None = None) -> tuple[int, int]:
-    """Move check-ins with the clock: upcoming → due at ``due_at``; open → missed at close.
+    """Move check-ins with the clock where no reminder does it.
 
+    Open → missed when the window closes; upcoming → due at ``due_at`` for those with
+    no reminder to send (the dispatcher moves the others when it sends theirs).
     Each is one conditional UPDATE on a partial index, so running it twice at once,
     or on a million planned rows, costs what is due, not what is planned.
     """
@@ -323,10 +347,45 @@ def advance_checkins(now: datetime | None = None) -> tuple[int, int]:
     missed = CheckIn.objects.filter(status__in=OPEN_CHECKIN_STATUSES, closes_at__lte=now).update(
         status=CheckInStatus.MISSED
     )
-    due = CheckIn.objects.filter(status=CheckInStatus.UPCOMING, due_at__lte=now).update(
-        status=CheckInStatus.DUE
-    )
+    due = CheckIn.objects.filter(
+        status=CheckInStatus.UPCOMING, remind_at__isnull=True, due_at__lte=now
+    ).update(status=CheckInStatus.DUE)
     return due, missed
+
+
+def claim_checkins_to_remind(now: datetime, limit: int) -> list[CheckIn]:
+    """Claim check-ins whose reminder time has come: upcoming → due. Call in a transaction.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so two dispatchers take disjoint rows.
+    Elsewhere (SQLite): a conditional update per row, counted, as the claim.
+    """
+    candidates = CheckIn.objects.filter(
+        status=CheckInStatus.UPCOMING, remind_at__lte=now, closes_at__gt=now
+    ).order_by("remind_at")
+    return _claim(candidates, limit, {"status": CheckInStatus.DUE, "reminded_at": now})
+
+
+def claim_checkins_to_remind_again(now: datetime, limit: int) -> list[CheckIn]:
+    """Claim due, still unanswered check-ins halfway through their window."""
+    candidates = CheckIn.objects.filter(
+        status=CheckInStatus.DUE,
+        rereminded_at__isnull=True,
+        rereminder_at__lte=now,
+        closes_at__gt=now,
+    ).order_by("rereminder_at")
+    return _claim(candidates, limit, {"rereminded_at": now})
+
+
+def _claim(candidates, limit: int, changes: dict) -> list[CheckIn]:
+    if connection.features.has_select_for_update_skip_locked:
+        rows = list(candidates.select_for_update(skip_locked=True, of=("self",))[:limit])
+        CheckIn.objects.filter(pk__in=[c.pk for c in rows]).update(**changes)
+    else:
+        rows = [c for c in candidates[:limit] if candidates.filter(pk=c.pk).update(**changes) == 1]
+    for checkin in rows:
+        for name, value in changes.items():
+            setattr(checkin, name, value)
+    return rows
 
 
 # --- Diary entries ------------------------------------------------------------------

@@ -2,6 +2,12 @@ from django.apps import AppConfig
 
 
 class NotificationsConfig(AppConfig):
-    """Alerts, on-call shifts, deliveries and channel transports (built on top of diary)."""
+    """Reminders and alerts: deliveries (the outbox), channel transports, Celery tasks."""
 
     name = "notifications"
+
+    def ready(self):
+        from notifications.config import warn_about_missing_channels
+
+        # A channel without credentials is skipped, never a crash: say so once, at start.
+        warn_about_missing_channels()

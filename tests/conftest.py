@@ -169,3 +169,11 @@ def entry_for():
 def bearer():
     """An API client sending the given bearer token (or none)."""
     return _client
+
+
+def advance_clock(now=None) -> tuple[int, int]:
+    """Run beat's tick as the clock says; returns (check-ins made due, check-ins missed)."""
+    from notifications.services import tick
+
+    result = tick(now)
+    return result["reminded"] + result["due_without_reminder"], result["missed"]

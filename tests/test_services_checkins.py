@@ -16,6 +16,7 @@ from django.db.models import Count
 
 from diary import services
 from diary.models import AccessToken, CheckIn, CheckInStatus, ProcedureStatus
+from tests.conftest import advance_clock
 from tests.factories import make_procedure, patient_token
 
 NOW = datetime(2026, 6, 10, 11, 0, tzinfo=UTC)
@@ -158,7 +159,7 @@ def test_correcting_the_time_moves_what_is_unanswered_and_keeps_what_was_answere
 def test_a_check_in_whose_times_do_not_change_keeps_its_status_and_id(clock, block):
     # Next morning at 10:05 London time: day 1 is due (its reminder may have gone out).
     clock.move_to(datetime(2026, 6, 11, 9, 5, tzinfo=UTC), tick=False)
-    services.advance_checkins()
+    advance_clock()
     day_one = checkins(block)["d1"]
     assert day_one.status == DUE
 
@@ -310,7 +311,7 @@ def test_a_time_zone_change_leaves_a_cancelled_block_alone(clock, ana, block):
 
 def test_saving_the_same_time_zone_re_plans_nothing(clock, ana, block):
     clock.move_to(datetime(2026, 6, 11, 9, 5, tzinfo=UTC), tick=False)
-    services.advance_checkins()
+    advance_clock()
     before = statuses(block)
     assert before["d1"] == DUE
     services.update_patient(ana, timezone="Europe/London", display_name="Ana S.")
@@ -329,27 +330,27 @@ def test_ending_ana_s_diary_revokes_her_phone_s_tokens(clock, ana, ben):
 
 
 def test_the_clock_makes_a_check_in_due_at_its_time_and_missed_at_its_close(clock, block):
-    assert services.advance_checkins() == (1, 0)  # h2 opens at 11:00
+    assert advance_clock() == (1, 0)  # h2 opens at 11:00
     assert statuses(block)["h2"] == DUE
 
     clock.move_to(NOW + timedelta(minutes=29), tick=False)
-    assert services.advance_checkins() == (0, 0)
+    assert advance_clock() == (0, 0)
 
     clock.move_to(NOW + timedelta(minutes=30), tick=False)  # h2 closes at 11:30
-    assert services.advance_checkins() == (0, 1)
+    assert advance_clock() == (0, 1)
     assert statuses(block)["h2"] == MISSED
 
 
 def test_running_the_clock_twice_changes_nothing_the_second_time(clock, block):
     clock.move_to(NOW + timedelta(hours=1, minutes=10), tick=False)
-    first = services.advance_checkins()
+    first = advance_clock()
     assert first == (1, 1)  # h3 due; h2 missed
-    assert services.advance_checkins() == (0, 0)
+    assert advance_clock() == (0, 0)
 
 
 def test_a_check_in_that_opened_and_closed_while_the_clock_was_stopped_is_missed(clock, block):
     clock.move_to(NOW + timedelta(hours=3, minutes=10), tick=False)  # 14:10
-    due, missed = services.advance_checkins()
+    due, missed = advance_clock()
     after = statuses(block)
     assert (after["h2"], after["h3"], after["h4"], after["h5"]) == (MISSED, MISSED, MISSED, DUE)
     assert (due, missed) == (1, 3)
@@ -360,13 +361,13 @@ def test_the_clock_leaves_answered_and_cancelled_check_ins_alone(clock, ana, blo
     other = make_procedure(ana, performed_at=NOW + timedelta(minutes=10))
     services.cancel_procedure(other)
     clock.move_to(NOW + timedelta(days=30), tick=False)
-    services.advance_checkins()
+    advance_clock()
     assert statuses(block)["h2"] == ANSWERED
     assert set(statuses(other).values()) == {CANCELLED}
 
 
 def test_the_clock_can_be_given_the_time_explicitly(clock, block):
-    assert services.advance_checkins(now=NOW + timedelta(hours=1)) == (1, 1)
+    assert advance_clock(now=NOW + timedelta(hours=1)) == (1, 1)
     assert statuses(block)["h3"] == DUE
 
 

@@ -213,6 +213,8 @@ class PatientSerializer(StrictModelSerializer):
             "email",
             "checkin_time",
             "on_anticoagulants",
+            "quiet_start",
+            "quiet_end",
             "status",
             "created_at",
         ]
@@ -227,8 +229,26 @@ class PatientSerializer(StrictModelSerializer):
             "email": {"help_text": "For e-mail reminders."},
             "checkin_time": {"help_text": "Local time of day for the daily check-ins (HH:MM)."},
             "on_anticoagulants": {"help_text": "Raises the severity of persisting symptoms."},
+            "quiet_start": {
+                "help_text": "Local time (HH:MM) after which day-level reminders wait until "
+                "quiet_end; null for no quiet hours. Reminders in the first hours after "
+                "a block are never held."
+            },
+            "quiet_end": {"help_text": "Local time (HH:MM) the quiet hours end."},
             "status": {"help_text": "active, paused or ended (ending revokes the app's access)."},
         }
+
+    def validate(self, attrs):
+        start = attrs.get("quiet_start", getattr(self.instance, "quiet_start", None))
+        end = attrs.get("quiet_end", getattr(self.instance, "quiet_end", None))
+        if "quiet_start" in attrs or "quiet_end" in attrs:
+            if (start is None) != (end is None):
+                raise serializers.ValidationError(
+                    {"quiet_end": ["Give both quiet_start and quiet_end, or null for both."]}
+                )
+            if start is not None and start == end:
+                raise serializers.ValidationError({"quiet_end": ["Must differ from quiet_start."]})
+        return attrs
 
 
 class PatientCreatedSerializer(PatientSerializer):

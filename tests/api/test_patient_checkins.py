@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from diary import services
+from tests.conftest import advance_clock
 from tests.factories import make_procedure
 
 pytestmark = pytest.mark.filterwarnings("error::django.core.paginator.UnorderedObjectListWarning")
@@ -34,7 +34,7 @@ def block_65_minutes_ago(clock, ana, dr_cole, as_ana, entry_for):
     block = make_procedure(ana, proceduralist=dr_cole, performed_at=NOON - timedelta(minutes=65))
     late = entry_for(block, recorded_at=(NOON - timedelta(minutes=40)).isoformat())
     assert as_ana.post("/api/v1/me/entries/", late, format="json").status_code == 201
-    services.advance_checkins()
+    advance_clock()
     return block
 
 
@@ -91,12 +91,12 @@ def test_checkins_move_from_upcoming_to_due_to_missed_as_time_passes(clock, ana,
     assert len(labels(as_ana, "upcoming")) == 4 + 7 + 14
 
     clock.shift(timedelta(minutes=16))
-    services.advance_checkins()
+    advance_clock()
     assert labels(as_ana, "due") == ["15 min after your block"]
     assert labels(as_ana, "missed") == []
 
     clock.shift(timedelta(minutes=15))  # 12:31: the 15 min window closed at 12:30
-    services.advance_checkins()
+    advance_clock()
     assert labels(as_ana, "missed") == ["15 min after your block"]
     assert labels(as_ana, "due") == ["30 min after your block"]
 
@@ -104,12 +104,12 @@ def test_checkins_move_from_upcoming_to_due_to_missed_as_time_passes(clock, ana,
 def test_an_answered_checkin_stays_answered_when_its_window_closes(clock, ana, as_ana, entry_for):
     block = make_procedure(ana, performed_at=NOON)
     clock.shift(timedelta(minutes=16))
-    services.advance_checkins()
+    advance_clock()
     answer = entry_for(block)
     assert as_ana.post("/api/v1/me/entries/", answer, format="json").status_code == 201
 
     clock.shift(timedelta(hours=1))
-    services.advance_checkins()
+    advance_clock()
 
     assert labels(as_ana, "answered") == ["15 min after your block"]
     assert "15 min after your block" not in labels(as_ana, "missed")

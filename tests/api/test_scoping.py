@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from diary import services
 from diary.models import CheckIn, Device, DiaryEntry, EnrollmentCode, Patient, Procedure
+from notifications.models import ContactPreference
 from tests.factories import PatientFactory, make_procedure
 
 API = "/api/v1/"
@@ -89,6 +90,9 @@ STAFF_OBJECT_ENDPOINTS = [
     ("patch", "procedures/{block}/", {"steroid": True}),
     ("post", "procedures/{block}/cancel/", None),
     ("get", "procedures/{block}/entries/", None),
+    ("get", "patients/{ana}/deliveries/", None),
+    ("get", "patients/{ana}/contact/", None),
+    ("patch", "patients/{ana}/contact/", {"channel_order": "email"}),
 ]
 STAFF_LISTS = [
     "patients/",
@@ -144,6 +148,7 @@ def snapshot():
         "checkins": list(CheckIn.objects.order_by("id").values()),
         "entries": list(DiaryEntry.objects.order_by("id").values()),
         "devices": list(Device.objects.order_by("id").values()),
+        "contacts": list(ContactPreference.objects.order_by("id").values()),
     }
 
 

@@ -1,0 +1,50 @@
+"""Staff see how each of their patients is reached, and every message sent to them."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+
+from diary.api.permissions import IsClinicStaff
+from diary.models import Patient
+from notifications import services
+from notifications.api.serializers import ContactPreferenceSerializer, DeliverySerializer
+from notifications.models import Delivery
+
+
+class ClinicPatientMixin:
+    permission_classes = [IsClinicStaff]
+
+    def get_patient(self) -> Patient:
+        clinic = self.request.user.membership.clinic
+        return get_object_or_404(Patient, pk=self.kwargs["patient_id"], clinic=clinic)
+
+
+class PatientDeliveryList(ClinicPatientMixin, generics.ListAPIView):
+    """Every reminder sent (or tried) to the patient, newest first, with each attempt."""
+
+    serializer_class = DeliverySerializer
+    queryset = Delivery.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return Delivery.objects.filter(patient=self.get_patient()).prefetch_related("attempts_log")
+
+
+class PatientContactView(ClinicPatientMixin, generics.GenericAPIView):
+    """The patient's channel order, and contacts disabled after a permanent failure."""
+
+    serializer_class = ContactPreferenceSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get(self, request, patient_id):
+        return Response(self.get_serializer(services.contact_of(self.get_patient())).data)
+
+    @extend_schema(request=ContactPreferenceSerializer)
+    def patch(self, request, patient_id):
+        contact = services.contact_of(self.get_patient())
+        serializer = self.get_serializer(contact, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        contact = services.update_contact(contact, **serializer.validated_data)
+        return Response(self.get_serializer(contact).data)

@@ -1,0 +1,404 @@
+"""Every write of the notifications app, as a verb: dispatch, send, sweep.
+
+Reliability, in short (see ARCHITECTURE.md): due check-ins are claimed in the
+database and turned into delivery rows in the same transaction; the broker is told
+"send these" only after commit; a send claims its row with a lease first, so a
+redelivered task, a second worker or the sweeper never sends a delivery twice; a
+crashed worker's lease runs out and the sweeper hands the row to another.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from diary import services as diary
+from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
+from notifications import messages
+from notifications.models import (
+    AttemptOutcome,
+    Channel,
+    ContactPreference,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Purpose,
+)
+from notifications.reach import enabled_channels, reachability
+from notifications.routing import Target, first_reachable
+from notifications.transports import get_transport
+from notifications.transports.base import TransportError
+
+log = logging.getLogger(__name__)
+
+NO_CHANNEL = "No working channel: no app device, phone or e-mail that can be used."
+
+
+# --- Dispatch: due check-ins → delivery rows ----------------------------------------
+
+
+def tick(now: datetime | None = None) -> dict:
+    """What beat runs every few seconds. Each step is safe to run twice at once."""
+    now = now or timezone.now()
+    reminded = dispatch_reminders(now, Purpose.REMINDER)
+    reminded_again = dispatch_reminders(now, Purpose.REREMINDER)
+    due, missed = diary.advance_checkins(now)
+    swept = sweep_deliveries(now)
+    return {
+        "reminded": reminded,
+        "reminded_again": reminded_again,
+        "due_without_reminder": due,
+        "missed": missed,
+        "swept": swept,
+    }
+
+
+def dispatch_reminders(now: datetime, purpose: str) -> int:
+    """Claim check-ins whose reminder falls due before the next tick; plan their sends.
+
+    Looking one tick ahead and sending with a short countdown to the exact time
+    keeps reminders punctual whatever the tick interval; the countdown is never
+    longer than one tick, so nothing long waits in the broker.
+    """
+    horizon = now + timedelta(seconds=settings.DISPATCH_LOOKAHEAD_SECONDS)
+    claim = (
+        diary.claim_checkins_to_remind
+        if purpose == Purpose.REMINDER
+        else diary.claim_checkins_to_remind_again
+    )
+    total = 0
+    deadline = timezone.now() + timedelta(seconds=settings.DISPATCH_TIME_BUDGET_SECONDS)
+    while True:
+        with transaction.atomic():
+            checkins = claim(horizon, settings.DISPATCH_BATCH)
+            deliveries = _plan_reminders(checkins, purpose, now)
+            transaction.on_commit(partial(enqueue, deliveries))
+        total += len(checkins)
+        if len(checkins) < settings.DISPATCH_BATCH or timezone.now() > deadline:
+            return total
+
+
+def _plan_reminders(checkins: list[CheckIn], purpose: str, now: datetime) -> list[Delivery]:
+    """One delivery per address on each patient's first reachable channel."""
+    if not checkins:
+        return []
+    reach = reachability(c.procedure.patient_id for c in checkins)
+    active = _active_patients(reach)
+    enabled = enabled_channels()
+    planned = []
+    for checkin in checkins:
+        patient_id = checkin.procedure.patient_id
+        if patient_id not in active:
+            continue  # paused or ended: the check-in stands, nobody is pinged
+        send_at = max(
+            now, checkin.remind_at if purpose == Purpose.REMINDER else checkin.rereminder_at
+        )
+        found = first_reachable(reach[patient_id], enabled)
+        planned += _deliveries_for(checkin, purpose, found, send_at) or [
+            _no_channel(checkin, purpose, reach[patient_id].channel_order, now)
+        ]
+    return Delivery.objects.bulk_create(planned)
+
+
+def _active_patients(reach) -> set[int]:
+    return set(
+        Patient.objects.filter(pk__in=reach, status=PatientStatus.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def _deliveries_for(checkin, purpose, found: list[Target], send_at: datetime) -> list[Delivery]:
+    return [
+        Delivery(
+            patient_id=checkin.procedure.patient_id,
+            checkin=checkin,
+            checkin_version=checkin.plan_version,
+            purpose=purpose,
+            channel=target.channel,
+            device_id=target.device_id,
+            platform=target.platform,
+            address=target.address,
+            next_attempt_at=send_at,
+            lease_until=send_at + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS),
+        )
+        for target in found
+    ]
+
+
+def _no_channel(checkin, purpose, order: str, now: datetime) -> Delivery:
+    """A row staff can see: this reminder had nowhere to go."""
+    log.warning("check-in %s: no working channel for its %s", checkin.pk, purpose)
+    return Delivery(
+        patient_id=checkin.procedure.patient_id,
+        checkin=checkin,
+        checkin_version=checkin.plan_version,
+        purpose=purpose,
+        channel=order.split(",")[0].strip() or Channel.PUSH,
+        address="",
+        status=DeliveryStatus.FAILED,
+        next_attempt_at=now,
+        last_error=NO_CHANNEL,
+    )
+
+
+def enqueue(deliveries: list[Delivery]) -> None:
+    """Tell the workers, after commit. A broker outage is logged, never raised: the
+    rows are in the database and the sweeper sends them once their lease runs out."""
+    from notifications.tasks import send_deliveries
+
+    pending = [d for d in deliveries if d.status == DeliveryStatus.PENDING]
+    now = timezone.now()
+    by_time: dict[datetime, list[int]] = {}
+    for delivery in pending:
+        by_time.setdefault(delivery.next_attempt_at, []).append(delivery.pk)
+    for send_at, ids in sorted(by_time.items()):
+        countdown = max(0.0, (send_at - now).total_seconds())
+        for start in range(0, len(ids), settings.SEND_BATCH):
+            chunk = ids[start : start + settings.SEND_BATCH]
+            try:
+                send_deliveries.apply_async((chunk,), countdown=countdown)
+            except Exception:  # the broker's errors vary by transport; all mean "later"
+                log.exception("could not enqueue deliveries %s; the sweeper will", chunk)
+                return
+
+
+# --- Send: one delivery through its channel -----------------------------------------
+
+
+def send_delivery(delivery_id: int) -> str:
+    """Send one delivery if it is still wanted and nobody else holds it.
+
+    Returns what happened, for the task's log: sent, retry, failed, cancelled or skipped.
+    """
+    now = timezone.now()
+    delivery = Delivery.objects.select_related("checkin", "patient").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status in (
+        DeliveryStatus.SENT,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.CANCELLED,
+    ):
+        return "skipped"
+    if not _still_wanted(delivery.checkin, delivery.patient, delivery.checkin_version, now):
+        cancelled = _claimable(delivery_id, now).update(status=DeliveryStatus.CANCELLED)
+        return "cancelled" if cancelled else "skipped"
+    lease = now + timedelta(seconds=settings.DELIVERY_SEND_LEASE_SECONDS)
+    claimed = _claimable(delivery_id, now).update(
+        status=DeliveryStatus.SENDING, lease_until=lease, attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return "skipped"  # another worker has it, or had it and finished
+    delivery.attempts += 1
+    started = timezone.now()
+    try:
+        result = get_transport(delivery.channel).send(_message(delivery))
+    except TransportError as error:
+        return _record_failure(delivery, error, started)
+    _record_success(delivery, result, started)
+    return "sent"
+
+
+def _claimable(delivery_id: int, now: datetime):
+    """Pending and due, or held by a worker whose lease has run out."""
+    return Delivery.objects.filter(pk=delivery_id).filter(
+        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now + timedelta(seconds=1))
+        | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    )
+
+
+def _still_wanted(checkin: CheckIn | None, patient: Patient, version: int, now: datetime) -> bool:
+    """A reminder is wanted while its check-in is due, unanswered, open and unchanged."""
+    if checkin is None or patient.status != PatientStatus.ACTIVE:
+        return False
+    return (
+        checkin.status == CheckInStatus.DUE
+        and checkin.plan_version == version
+        and checkin.closes_at > now
+    )
+
+
+def _message(delivery: Delivery):
+    checkin = delivery.checkin
+    return messages.reminder_message(
+        purpose=delivery.purpose,
+        checkin_id=checkin.pk,
+        plan_version=delivery.checkin_version,
+        label=checkin.label,
+        address=delivery.address,
+        platform=delivery.platform,
+        app_url=settings.PATIENT_APP_URL,
+    )
+
+
+def _attempt(delivery, started, outcome, *, status_code=None, response="", error=""):
+    return DeliveryAttempt(
+        delivery=delivery,
+        started_at=started,
+        finished_at=timezone.now(),
+        outcome=outcome,
+        status_code=status_code,
+        provider_response=response[:2000],
+        error=error[:500],
+    )
+
+
+@transaction.atomic
+def _record_success(delivery, result, started) -> None:
+    _attempt(
+        delivery,
+        started,
+        AttemptOutcome.SENT,
+        status_code=result.status_code,
+        response=result.response,
+    ).save()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+        provider_id=result.provider_id[:200],
+        lease_until=None,
+        last_error="",
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s, 40 s… capped at 5 min: short enough to wait for in the broker."""
+    return timedelta(seconds=min(5 * 2 ** (attempts - 1), 300))
+
+
+def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
+    final = error.permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
+    outcome = AttemptOutcome.FAILED if final else AttemptOutcome.RETRY
+    with transaction.atomic():
+        _attempt(
+            delivery,
+            started,
+            outcome,
+            status_code=error.status_code,
+            response=error.response,
+            error=error.detail,
+        ).save()
+        if not final:
+            delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
+            delivery.lease_until = delivery.next_attempt_at + timedelta(
+                seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS
+            )
+            delivery.status = DeliveryStatus.PENDING
+            delivery.last_error = error.detail[:500]
+            delivery.save(update_fields=["next_attempt_at", "lease_until", "status", "last_error"])
+            transaction.on_commit(partial(enqueue, [delivery]))
+            return "retry"
+        delivery.status = DeliveryStatus.FAILED
+        delivery.lease_until = None
+        delivery.last_error = error.detail[:500]
+        delivery.save(update_fields=["status", "lease_until", "last_error"])
+        if error.permanent:
+            _disable_address(delivery, error.detail)
+        fallbacks = _fall_back(delivery)
+        transaction.on_commit(partial(enqueue, fallbacks))
+    return "failed"
+
+
+def _disable_address(delivery: Delivery, reason: str) -> None:
+    """A permanent failure means this address will never work: stop using it."""
+    now = timezone.now()
+    reason = reason[:200]
+    if delivery.channel == Channel.PUSH and delivery.device_id:
+        Device.objects.filter(pk=delivery.device_id).update(disabled_at=now)
+    elif delivery.channel in (Channel.SMS, Channel.EMAIL):
+        preference, _ = ContactPreference.objects.get_or_create(patient_id=delivery.patient_id)
+        setattr(preference, f"{delivery.channel}_disabled_at", now)
+        setattr(preference, f"{delivery.channel}_disabled_reason", reason)
+        preference.save()
+    log.warning("disabled %s address of patient %s", delivery.channel, delivery.patient_id)
+
+
+def _fall_back(failed: Delivery) -> list[Delivery]:
+    """Try the next channel in the patient's order, unless this one may still arrive
+    (another device of the same patient is still being sent to, or was)."""
+    now = timezone.now()
+    checkin = CheckIn.objects.filter(pk=failed.checkin_id).first()
+    if not _still_wanted(checkin, failed.patient, failed.checkin_version, now):
+        return []
+    siblings = Delivery.objects.filter(
+        checkin_id=failed.checkin_id, checkin_version=failed.checkin_version, purpose=failed.purpose
+    )
+    if siblings.exclude(status__in=[DeliveryStatus.FAILED, DeliveryStatus.CANCELLED]).exists():
+        return []
+    tried = set(siblings.values_list("channel", flat=True))
+    reach = reachability([failed.patient_id])[failed.patient_id]
+    found = first_reachable(reach, enabled_channels(), skip=tried)
+    planned = [
+        Delivery(
+            patient_id=failed.patient_id,
+            checkin=checkin,
+            checkin_version=failed.checkin_version,
+            purpose=failed.purpose,
+            channel=target.channel,
+            device_id=target.device_id,
+            platform=target.platform,
+            address=target.address,
+            next_attempt_at=now,
+            lease_until=now + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS),
+        )
+        for target in found
+    ]
+    return Delivery.objects.bulk_create(planned)
+
+
+# --- Sweep: deliveries whose task was lost ------------------------------------------
+
+
+def sweep_deliveries(now: datetime | None = None) -> int:
+    """Re-enqueue deliveries nobody is working on.
+
+    A lost task (a broker outage at enqueue, a worker killed) leaves a row pending
+    past its enqueue lease, or sending past its send lease (longer than any send can
+    take, so that worker is gone). Both go back to pending with a fresh lease, taken
+    by a conditional update: of two sweepers, each row goes to one.
+    """
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS)
+    stale_pending = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
+    stale_sending = Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    swept = []
+    for stale in (stale_pending, stale_sending):
+        candidates = Delivery.objects.filter(stale).order_by("next_attempt_at")
+        ids = list(candidates.values_list("pk", flat=True)[: settings.DISPATCH_BATCH])
+        if not ids:
+            continue
+        Delivery.objects.filter(stale, pk__in=ids).update(
+            status=DeliveryStatus.PENDING, lease_until=lease, next_attempt_at=now
+        )
+        swept += Delivery.objects.filter(pk__in=ids, lease_until=lease).only(
+            "pk", "status", "next_attempt_at"
+        )
+    if swept:
+        log.warning("sweeper re-enqueued %d deliveries", len(swept))
+    enqueue(swept)
+    return len(swept)
+
+
+# --- Contact preferences --------------------------------------------------------------
+
+
+def contact_of(patient) -> ContactPreference:
+    """The patient's preferences, as stored or the defaults (not saved until changed)."""
+    return ContactPreference.objects.filter(patient=patient).first() or ContactPreference(
+        patient=patient
+    )
+
+
+@transaction.atomic
+def update_contact(contact: ContactPreference, **changes) -> ContactPreference:
+    for name, value in changes.items():
+        setattr(contact, name, value)
+        if name.endswith("_disabled_at") and value is None:
+            setattr(contact, name.removesuffix("_at") + "_reason", "")
+    contact.save()
+    return contact
