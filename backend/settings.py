@@ -242,6 +242,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- E-mail (notifications/transports/email.py) ------------------------------------
+# Off until EMAIL_HOST is set: Django's own default ("localhost") would make e-mail
+# look configured on a server that has no mail server.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = read_secret("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = strict_bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = strict_bool("EMAIL_USE_SSL", default=False)
+# Django's default is no timeout at all: one stuck mail server would hold a worker for ever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pain diary <noreply@localhost>")
+
 # --- Notifications ------------------------------------------------------------------
 PATIENT_APP_URL = env.str("PATIENT_APP_URL", default=f"{SITE_URL}/app/")
 # Reminders due before the next tick are claimed now and sent on time by a countdown.

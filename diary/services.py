@@ -359,20 +359,26 @@ def claim_checkins_to_remind(now: datetime, limit: int) -> list[CheckIn]:
     PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so two dispatchers take disjoint rows.
     Elsewhere (SQLite): a conditional update per row, counted, as the claim.
     """
-    candidates = CheckIn.objects.filter(
-        status=CheckInStatus.UPCOMING, remind_at__lte=now, closes_at__gt=now
-    ).order_by("remind_at")
+    candidates = (
+        CheckIn.objects.filter(status=CheckInStatus.UPCOMING, remind_at__lte=now, closes_at__gt=now)
+        .select_related("procedure")
+        .order_by("remind_at")
+    )
     return _claim(candidates, limit, {"status": CheckInStatus.DUE, "reminded_at": now})
 
 
 def claim_checkins_to_remind_again(now: datetime, limit: int) -> list[CheckIn]:
     """Claim due, still unanswered check-ins halfway through their window."""
-    candidates = CheckIn.objects.filter(
-        status=CheckInStatus.DUE,
-        rereminded_at__isnull=True,
-        rereminder_at__lte=now,
-        closes_at__gt=now,
-    ).order_by("rereminder_at")
+    candidates = (
+        CheckIn.objects.filter(
+            status=CheckInStatus.DUE,
+            rereminded_at__isnull=True,
+            rereminder_at__lte=now,
+            closes_at__gt=now,
+        )
+        .select_related("procedure")
+        .order_by("rereminder_at")
+    )
     return _claim(candidates, limit, {"rereminded_at": now})
 
 

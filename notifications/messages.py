@@ -20,6 +20,7 @@ def reminder_message(
     address: str,
     platform: str,
     app_url: str,
+    closes_at=None,
 ) -> Message:
     if purpose == Purpose.REREMINDER:
         body = f"Reminder: your check-in ({label}) is still open."
@@ -33,4 +34,6 @@ def reminder_message(
         # Same id for every try of this reminder: a resend replaces itself on the phone.
         collapse_id=f"checkin-{checkin_id}-{plan_version}-{purpose}",
         platform=platform,
+        # A push still in transit when the check-in closes is dropped by the provider.
+        extra={"expires_at": closes_at} if closes_at else {},
     )

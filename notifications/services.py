@@ -231,6 +231,7 @@ def _message(delivery: Delivery):
         address=delivery.address,
         platform=delivery.platform,
         app_url=settings.PATIENT_APP_URL,
+        closes_at=checkin.closes_at,
     )
 
 
