@@ -131,7 +131,8 @@ def update_patient(patient: Patient, **changes) -> Patient:
     for name, value in changes.items():
         setattr(patient, name, value)
     patient.save(update_fields=list(changes) or None)
-    if replan:
+    # An ended diary stays closed: its cancelled check-ins must not reopen.
+    if replan and patient.status != PatientStatus.ENDED:
         # Locked like update_procedure and cancel_procedure do: a block cancelled while
         # this ran is skipped (PostgreSQL re-checks the filter), not re-opened by the replan.
         blocks = patient.procedures.select_for_update().exclude(status=ProcedureStatus.CANCELLED)
@@ -305,21 +306,37 @@ def _follow_plan(checkin: CheckIn, planned: schedule.PlannedCheckIn, now: dateti
     """Bring one unanswered check-in to its plan; False when nothing needed to change."""
     same_window = (checkin.due_at, checkin.closes_at) == (planned.due_at, planned.closes_at)
     if not same_window or checkin.status == CheckInStatus.CANCELLED:
+        already_reminded = _same_day_already_reminded(checkin, planned)
+        reminded = checkin.reminded_at, checkin.rereminded_at
         _apply_plan(checkin, planned, now)
         checkin.plan_version += 1
+        if already_reminded:
+            # The patient was already asked for this day's reading (e.g. before she
+            # moved time zone): the moved window opens without a second reminder.
+            checkin.reminded_at, checkin.rereminded_at = reminded
+            checkin.remind_at = None
         return True
     if checkin.status == CheckInStatus.UPCOMING:
-        moved = (checkin.remind_at, checkin.rereminder_at) != (
-            planned.remind_at,
-            planned.rereminder_at,
-        )
-        checkin.remind_at, checkin.rereminder_at = planned.remind_at, planned.rereminder_at
+        remind_at = planned.remind_at if checkin.reminded_at is None else None
+        moved = (checkin.remind_at, checkin.rereminder_at) != (remind_at, planned.rereminder_at)
+        checkin.remind_at, checkin.rereminder_at = remind_at, planned.rereminder_at
         return moved
     if checkin.status == CheckInStatus.DUE and checkin.rereminded_at is None:
         moved = checkin.rereminder_at != planned.rereminder_at
         checkin.rereminder_at = planned.rereminder_at
         return moved
     return False
+
+
+def _same_day_already_reminded(checkin: CheckIn, planned: schedule.PlannedCheckIn) -> bool:
+    """A day-level check-in reminded already, moved to a window overlapping its old one."""
+    return (
+        planned.kind == schedule.DAILY
+        and checkin.reminded_at is not None
+        and checkin.status != CheckInStatus.CANCELLED
+        and planned.due_at < checkin.closes_at
+        and checkin.due_at < planned.closes_at
+    )
 
 
 @transaction.atomic

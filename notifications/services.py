@@ -321,7 +321,9 @@ def _fall_back(failed: Delivery) -> list[Delivery]:
     """Try the next channel in the patient's order, unless this one may still arrive
     (another device of the same patient is still being sent to, or was)."""
     now = timezone.now()
-    checkin = CheckIn.objects.filter(pk=failed.checkin_id).first()
+    # Locked: two pushes of one reminder failing at once in two workers would each see the
+    # other still in flight and neither fall back. In turn, the second sees the first failed.
+    checkin = CheckIn.objects.select_for_update().filter(pk=failed.checkin_id).first()
     if not _still_wanted(checkin, failed.patient, failed.checkin_version, now):
         return []
     siblings = Delivery.objects.filter(

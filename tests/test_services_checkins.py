@@ -382,3 +382,11 @@ def test_ending_a_patients_diary_cancels_her_open_checkins_and_refuses_new_codes
     with pytest.raises(DiaryError) as refused:
         issue_enrollment_code(ana)
     assert refused.value.field == "status"
+
+
+def test_changing_an_ended_patients_time_zone_does_not_reopen_her_checkins(anas_block):
+    ana = anas_block.patient
+    services.update_patient(ana, status="ended")
+    before = statuses(anas_block)
+    services.update_patient(ana, timezone="America/New_York", checkin_time=time(7, 0))
+    assert statuses(anas_block) == before

@@ -127,3 +127,215 @@ def smtp_server():
         yield server
     finally:
         controller.stop()
+
+
+# --- The outbox driven by hand: beat, worker and providers for the reminder tests ---------
+# Appended for test_dispatch, test_sending, test_fallback, test_sweeper and the staff API.
+# Celery is not running here: the tick and the sender are called directly, and what would
+# be handed to the broker is recorded at our own queue boundary (``apply_async``). The
+# providers are real local receivers: FCM and Twilio on pytest-httpserver, SMTP on aiosmtpd.
+
+import json  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+import time_machine  # noqa: E402
+from werkzeug import Response  # noqa: E402
+
+from diary import services as diary_services  # noqa: E402
+from notifications import services as notify  # noqa: E402
+from notifications.models import Delivery, DeliveryStatus  # noqa: E402
+from tests.factories import make_procedure  # noqa: E402
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Ana's block: 09:00 UTC on 10 June 2026, 10:00 in London. Her 2 h check-in is due at 11:00.
+BLOCK = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
+TWO_HOURS = BLOCK + timedelta(hours=2)
+ANAS_PHONE_TOKEN = "fcm:ana-pixel-0001"
+ANAS_TABLET_TOKEN = "fcm:ana-tablet-0002"
+ANAS_NUMBER = "+447700900123"
+ANAS_EMAIL = "ana@example.org"
+
+OK = object()  # the provider accepts
+FCM_UNREGISTERED = (
+    404,
+    {
+        "error": {
+            "code": 404,
+            "message": "Requested entity was not found.",
+            "status": "NOT_FOUND",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
+                    "errorCode": "UNREGISTERED",
+                }
+            ],
+        }
+    },
+)
+FCM_UNAVAILABLE = (503, {"error": {"code": 503, "status": "UNAVAILABLE"}})
+TWILIO_INVALID_NUMBER = (
+    400,
+    {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400},
+)
+TWILIO_UNAVAILABLE = (503, {"code": 20500, "message": "Service unavailable", "status": 503})
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request a provider got: to whom, what, what it answered, and when."""
+
+    address: str
+    body: dict
+    status: int
+    at: datetime
+
+
+@dataclass
+class Receivers:
+    """FCM and Twilio played by the local ``httpserver``, e-mail by the aiosmtpd server.
+
+    Each answers 200/201 unless told otherwise with ``script(address, answer, …)``: the
+    answers are used in order, one per request to that address, then it accepts again.
+    """
+
+    channels: HttpChannels
+    smtp: SmtpServer
+    pushes: list = field(default_factory=list)
+    texts: list = field(default_factory=list)
+    scripted: dict = field(default_factory=dict)
+
+    @property
+    def emails(self) -> list:
+        return self.smtp.messages
+
+    def script(self, address: str, *answers) -> None:
+        self.scripted.setdefault(address, []).extend(answers)
+
+    def accepted(self, kind: str) -> list[Received]:
+        return [r for r in getattr(self, kind) if r.status < 300]
+
+    def everything(self) -> int:
+        return len(self.pushes) + len(self.texts) + len(self.emails)
+
+    def _answer(self, address: str, ok: tuple[int, dict]) -> tuple[int, dict]:
+        queue = self.scripted.get(address) or []
+        answer = queue.pop(0) if queue else OK
+        return ok if answer is OK else answer
+
+    def fcm(self, request):
+        from django.utils import timezone
+
+        body = request.get_json()
+        token = body["message"]["token"]
+        status, reply = self._answer(
+            token, (200, {"name": f"projects/north-diary/messages/{len(self.pushes) + 1}"})
+        )
+        self.pushes.append(Received(token, body, status, timezone.now()))
+        return Response(json.dumps(reply), status=status, content_type="application/json")
+
+    def twilio(self, request):
+        from django.utils import timezone
+
+        form = request.form.to_dict()
+        status, reply = self._answer(form["To"], (201, {"sid": f"SM{len(self.texts) + 1:032d}"}))
+        self.texts.append(Received(form["To"], form, status, timezone.now()))
+        return Response(json.dumps(reply), status=status, content_type="application/json")
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server):
+    """Django's SMTP backend pointed at the local aiosmtpd server."""
+    settings.EMAIL_BACKEND = SMTP_BACKEND
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.DEFAULT_FROM_EMAIL = "North Clinic <diary@north.example.org>"
+    return settings
+
+
+@pytest.fixture
+def receivers(httpserver, http_channels, smtp_settings, smtp_server) -> Receivers:
+    """Every channel configured, each pointed at a real local receiver."""
+    found = Receivers(channels=http_channels, smtp=smtp_server)
+    httpserver.expect_request(
+        f"/v1/projects/{http_channels.fcm_project}/messages:send", method="POST"
+    ).respond_with_handler(found.fcm)
+    httpserver.expect_request(
+        f"/2010-04-01/Accounts/{http_channels.twilio_sid}/Messages.json", method="POST"
+    ).respond_with_handler(found.twilio)
+    return found
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    ids: list
+    countdown: float | None
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[Enqueued]:
+    """What would be handed to the broker, in order: our own queue boundary, recorded."""
+    from notifications.tasks import send_deliveries
+
+    calls: list[Enqueued] = []
+
+    def record(args, countdown=None, **options):
+        calls.append(Enqueued(ids=list(args[0]), countdown=countdown))
+
+    monkeypatch.setattr(send_deliveries._get_current_object(), "apply_async", record)
+    return calls
+
+
+@pytest.fixture
+def beat(django_capture_on_commit_callbacks, enqueued):
+    """Beat's tick, with what it enqueues after commit recorded in ``enqueued``."""
+
+    def run(now=None) -> dict:
+        with django_capture_on_commit_callbacks(execute=True):
+            return notify.tick(now)
+
+    return run
+
+
+def send_all_pending() -> dict[int, str]:
+    """The worker, by hand: send every pending delivery (each says what became of it)."""
+    ids = Delivery.objects.filter(status=DeliveryStatus.PENDING).order_by("id")
+    return {pk: notify.send_delivery(pk) for pk in ids.values_list("pk", flat=True)}
+
+
+@pytest.fixture
+def worker(django_capture_on_commit_callbacks, enqueued):
+    """``send_all_pending`` with the retries and fallbacks it enqueues recorded."""
+
+    def run() -> dict[int, str]:
+        with django_capture_on_commit_callbacks(execute=True):
+            return send_all_pending()
+
+    return run
+
+
+@pytest.fixture
+def clock():
+    """Frozen ten seconds before Ana's 2 h check-in falls due (10:59:50 UTC, 10 June 2026)."""
+    with time_machine.travel(TWO_HOURS - timedelta(seconds=10), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def block(clock, ana, dr_cole):
+    """Ana's block at 10:00 London time, two hours ago: the first hour has closed."""
+    return make_procedure(ana, proceduralist=dr_cole, performed_at=BLOCK)
+
+
+@pytest.fixture
+def anas_phone(ana):
+    return diary_services.register_device(patient=ana, platform="fcm", token=ANAS_PHONE_TOKEN)[0]
+
+
+@pytest.fixture
+def anas_tablet(ana):
+    return diary_services.register_device(patient=ana, platform="fcm", token=ANAS_TABLET_TOKEN)[0]

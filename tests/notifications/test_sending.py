@@ -1,0 +1,290 @@
+"""Sending one delivery: exactly once however often its task runs, one attempt row per try,
+temporary failures tried again after 5 s, 10 s, 20 s… and, after the last try, the next
+channel. And what a reminder says: the check-in's time, never a symptom or a score.
+
+The clock is frozen ten seconds before Ana's 2 h check-in (11:00 UTC, 10 June 2026). FCM
+and Twilio are pytest-httpserver, e-mail is aiosmtpd; the tests call the sender directly.
+"""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from diary import services as diary
+from diary.models import CheckIn, Limb
+from notifications import services as notify
+from notifications.models import (
+    AttemptOutcome,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Purpose,
+)
+from tests.notifications.conftest import (
+    ANAS_EMAIL,
+    ANAS_NUMBER,
+    ANAS_PHONE_TOKEN,
+    BLOCK,
+    FCM_UNAVAILABLE,
+    TWILIO_UNAVAILABLE,
+    TWO_HOURS,
+    Enqueued,
+)
+
+SECONDS = timedelta(seconds=1)
+REMINDER_TEXT = "Time for your check-in: 2 h after your block."
+REREMINDER_TEXT = "Reminder: your check-in (2 h after your block) is still open."
+SYMPTOM_WORDS = ("numb", "weak", "bowel", "bladder", "pain score", "saddle", "fever", "heel")
+
+
+@pytest.fixture
+def queued(clock, block, beat):
+    """Ana's 2 h reminder, queued by beat; the clock then stands at 11:00."""
+
+    def make() -> Delivery:
+        beat()
+        clock.move_to(TWO_HOURS)
+        return Delivery.objects.get(checkin__key="h2", purpose=Purpose.REMINDER)
+
+    return make
+
+
+def attempts(delivery) -> list[DeliveryAttempt]:
+    return list(DeliveryAttempt.objects.filter(delivery=delivery).order_by("id"))
+
+
+def app_link(block, key="h2") -> str:
+    checkin = CheckIn.objects.get(procedure=block, key=key)
+    return f"{settings.PATIENT_APP_URL.rstrip('/')}/checkins/{checkin.id}"
+
+
+# --- Exactly once -------------------------------------------------------------------------
+
+
+def test_a_delivery_is_sent_once_even_if_its_task_runs_twice(queued, anas_phone, receivers):
+    reminder = queued()
+
+    assert notify.send_delivery(reminder.id) == "sent"
+    assert notify.send_delivery(reminder.id) == "skipped"
+
+    assert len(receivers.pushes) == 1
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (DeliveryStatus.SENT, 1)
+    assert len(attempts(reminder)) == 1
+
+
+def test_a_delivery_another_worker_is_sending_is_left_to_it(queued, anas_phone, receivers):
+    reminder = queued()
+    # Another worker claimed it a moment ago and is talking to FCM now.
+    Delivery.objects.filter(pk=reminder.pk).update(
+        status=DeliveryStatus.SENDING, lease_until=TWO_HOURS + 30 * SECONDS
+    )
+
+    assert notify.send_delivery(reminder.id) == "skipped"
+    assert receivers.pushes == []
+
+
+def test_a_sent_attempt_keeps_what_the_provider_answered(queued, anas_phone, receivers):
+    reminder = queued()
+
+    notify.send_delivery(reminder.id)
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.sent_at, reminder.last_error) == (
+        DeliveryStatus.SENT,
+        TWO_HOURS,
+        "",
+    )
+    assert reminder.provider_id == "projects/north-diary/messages/1"
+    assert reminder.lease_until is None
+    [attempt] = attempts(reminder)
+    assert (attempt.outcome, attempt.status_code, attempt.started_at) == (
+        AttemptOutcome.SENT,
+        200,
+        TWO_HOURS,
+    )
+    assert json.loads(attempt.provider_response) == {"name": "projects/north-diary/messages/1"}
+
+
+# --- Temporary failures -------------------------------------------------------------------
+
+
+def test_fcm_down_once_is_tried_again_five_seconds_later_and_then_arrives(
+    clock, queued, anas_phone, receivers, worker, enqueued
+):
+    reminder = queued()
+    receivers.script(ANAS_PHONE_TOKEN, FCM_UNAVAILABLE)
+
+    assert worker() == {reminder.id: "retry"}
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.next_attempt_at) == (
+        DeliveryStatus.PENDING,
+        TWO_HOURS + 5 * SECONDS,
+    )
+    assert "status=503" in reminder.last_error
+    assert enqueued[-1] == Enqueued(ids=[reminder.id], countdown=5.0)
+
+    assert notify.send_delivery(reminder.id) == "skipped"  # not before its time
+    clock.move_to(TWO_HOURS + 5 * SECONDS)
+    assert worker() == {reminder.id: "sent"}
+
+    assert [(a.outcome, a.status_code) for a in attempts(reminder)] == [
+        (AttemptOutcome.RETRY, 503),
+        (AttemptOutcome.SENT, 200),
+    ]
+    assert [p.status for p in receivers.pushes] == [503, 200]
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts, reminder.last_error) == (
+        DeliveryStatus.SENT,
+        2,
+        "",
+    )
+
+
+def test_after_the_last_try_the_push_fails_and_ana_is_texted(
+    clock, queued, anas_phone, receivers, worker, enqueued, settings
+):
+    assert settings.DELIVERY_MAX_ATTEMPTS == 5
+    reminder = queued()
+    receivers.script(ANAS_PHONE_TOKEN, *[FCM_UNAVAILABLE] * 5)
+
+    waits = []
+    for _ in range(4):
+        assert worker() == {reminder.id: "retry"}
+        reminder.refresh_from_db()
+        wait = reminder.next_attempt_at - timezone.now()
+        waits.append(wait.total_seconds())
+        assert enqueued[-1] == Enqueued(ids=[reminder.id], countdown=wait.total_seconds())
+        clock.move_to(reminder.next_attempt_at)
+    assert waits == [5, 10, 20, 40]
+
+    [(_, outcome)] = worker().items()
+    assert outcome == "failed"
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == (DeliveryStatus.FAILED, 5)
+    assert [a.outcome for a in attempts(reminder)] == [AttemptOutcome.RETRY] * 4 + [
+        AttemptOutcome.FAILED
+    ]
+    anas_phone.refresh_from_db()
+    assert anas_phone.disabled_at is None  # FCM was down, the phone is fine
+    [text] = Delivery.objects.filter(channel="sms")
+    assert (text.purpose, text.status, text.address) == (
+        Purpose.REMINDER,
+        DeliveryStatus.PENDING,
+        ANAS_NUMBER,
+    )
+    assert enqueued[-1] == Enqueued(ids=[text.id], countdown=0.0)
+
+    assert worker() == {text.id: "sent"}
+    assert [t.address for t in receivers.accepted("texts")] == [ANAS_NUMBER]
+
+
+def test_a_temporary_failure_on_the_last_channel_gives_up_without_a_loop(
+    clock, ana, queued, receivers, worker
+):
+    diary.update_patient(ana, email="")  # SMS is her only channel
+    reminder = queued()
+    receivers.script(ANAS_NUMBER, *[TWILIO_UNAVAILABLE] * 5)
+
+    for _ in range(5):
+        worker()
+        reminder.refresh_from_db()
+        clock.move_to(reminder.next_attempt_at)
+
+    assert reminder.status == DeliveryStatus.FAILED
+    assert list(Delivery.objects.values_list("channel", "status")) == [
+        ("sms", DeliveryStatus.FAILED)
+    ]
+    assert len(receivers.texts) == 5
+    assert worker() == {}
+
+
+# --- What a reminder says -------------------------------------------------------------------
+
+
+@pytest.fixture
+def anas_worrying_entry(block):
+    """Ana's reading from 10:10, answering the 1 h check-in: every red flag she could report."""
+    diary.record_entry(
+        patient=block.patient,
+        data={
+            "client_id": uuid.uuid4(),
+            "procedure": block,
+            "recorded_at": BLOCK + timedelta(hours=1, minutes=10),
+            "pain_score": 9,
+            "numbness": Limb.BOTH_LEGS,
+            "weakness": Limb.LEFT_LEG,
+            "can_lift_heel": False,
+            "saddle_numbness": True,
+            "bowel_bladder_change": True,
+            "fever": True,
+            "note": "Numb and weak in both legs, bladder trouble, pain score 9.",
+        },
+    )
+
+
+def assert_nothing_clinical(text: str):
+    lowered = text.lower()
+    assert [word for word in SYMPTOM_WORDS if word in lowered] == []
+
+
+def test_a_push_says_only_when_the_check_in_is(
+    queued, block, anas_phone, anas_worrying_entry, receivers, worker
+):
+    queued()
+    worker()
+
+    [push] = receivers.pushes
+    message = push.body["message"]
+    assert message["notification"] == {"title": "Pain diary", "body": REMINDER_TEXT}
+    assert message["data"]["url"] == app_link(block)
+    assert_nothing_clinical(json.dumps(push.body))
+
+
+def test_a_text_says_only_when_the_check_in_is(
+    queued, block, anas_worrying_entry, receivers, worker
+):
+    queued()
+    worker()
+
+    [text] = receivers.texts
+    assert text.body["To"] == ANAS_NUMBER
+    assert text.body["Body"] == f"{REMINDER_TEXT} {app_link(block)}"
+    assert_nothing_clinical(text.body["Body"])
+
+
+def test_an_email_says_only_when_the_check_in_is(
+    queued, ana, block, anas_worrying_entry, receivers, worker
+):
+    notify.update_contact(notify.contact_of(ana), channel_order="email")
+    queued()
+    worker()
+
+    [email] = receivers.emails
+    assert email["To"] == ANAS_EMAIL
+    assert email["Subject"] == "Pain diary"
+    assert email.get_content().splitlines() == [REMINDER_TEXT, "", app_link(block)]
+    assert_nothing_clinical(email.as_string())
+
+
+def test_the_re_reminder_says_the_check_in_is_still_open_and_nothing_more(
+    clock, queued, block, anas_worrying_entry, receivers, worker, beat
+):
+    queued()
+    worker()
+    clock.move_to(TWO_HOURS + timedelta(minutes=15) - 10 * SECONDS)
+    beat()
+    clock.move_to(TWO_HOURS + timedelta(minutes=15))
+    worker()
+
+    assert [t.body["Body"] for t in receivers.texts] == [
+        f"{REMINDER_TEXT} {app_link(block)}",
+        f"{REREMINDER_TEXT} {app_link(block)}",
+    ]
+    for text in receivers.texts:
+        assert_nothing_clinical(text.body["Body"])
