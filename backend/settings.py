@@ -221,8 +221,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_SOFT_TIME_LIMIT = 30
-CELERY_TASK_TIME_LIMIT = 60
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
 CELERY_TASK_PUBLISH_RETRY = True
 # Bounded: a request that enqueues must never hang on a broker outage.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -265,6 +265,10 @@ DISPATCH_LOOKAHEAD_SECONDS = env.float("DISPATCH_LOOKAHEAD_SECONDS", default=CHE
 DISPATCH_BATCH = env.int("DISPATCH_BATCH", default=500)
 DISPATCH_TIME_BUDGET_SECONDS = env.float("DISPATCH_TIME_BUDGET_SECONDS", default=10.0)
 SEND_BATCH = env.int("SEND_BATCH", default=20)
+# A send task starts no new send after this: one started just before it, taking as long as
+# a send can (connect + read timeouts, 2 x NOTIFY_HTTP_TIMEOUT), still ends before the
+# task's soft time limit would cut it mid-request. The rest goes on in a fresh task.
+SEND_TASK_BUDGET_SECONDS = env.float("SEND_TASK_BUDGET_SECONDS", default=10.0)
 # A queued send not started by then is re-enqueued by the sweeper.
 DELIVERY_ENQUEUE_LEASE_SECONDS = env.float("DELIVERY_ENQUEUE_LEASE_SECONDS", default=60.0)
 # Longer than one send can take (provider timeout + margin): past it the worker is gone.
