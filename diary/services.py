@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -450,10 +451,17 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     retried after a lost response); with other content it raises ``EntryConflict``.
     """
     fingerprint = entry_fingerprint(data)
+    fields = {name: value for name, value in data.items() if name != "checkin"}
+    checkin = data.get("checkin")
+    # Found before the INSERT, so the row is written once, with its check-in.
+    checkin_id = checkin.pk if checkin is not None else _open_checkin_id(data)
     try:
-        with transaction.atomic():
-            entry = DiaryEntry.objects.create(patient=patient, fingerprint=fingerprint, **data)
-            _answer_checkin(entry)
+        with _atomic_unless_single_statement(checkin_id is None):
+            entry = DiaryEntry.objects.create(
+                patient=patient, fingerprint=fingerprint, checkin_id=checkin_id, **fields
+            )
+            if checkin_id is not None:
+                _answer_checkin(checkin_id, entry.recorded_at)
     except IntegrityError:
         existing = DiaryEntry.objects.filter(patient=patient, client_id=data["client_id"]).first()
         if existing is None:
@@ -464,29 +472,42 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     return entry, True
 
 
-def _answer_checkin(entry: DiaryEntry) -> None:
-    """Mark the check-in this entry answers; without one named, the one open at that time."""
-    if entry.checkin_id is None:
-        entry.checkin_id = (
-            CheckIn.objects.filter(
-                procedure_id=entry.procedure_id,
-                status__in=(*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED),
-                due_at__lte=entry.recorded_at,
-                closes_at__gt=entry.recorded_at,
-            )
-            .values_list("id", flat=True)
-            .first()
+def _atomic_unless_single_statement(single: bool):
+    """A transaction only where one is needed.
+
+    A lone INSERT in autocommit is atomic by itself; BEGIN and COMMIT would be two
+    more round trips on every entry. Inside an outer transaction a savepoint is still
+    needed, so that a duplicate client id does not abort the caller's transaction.
+    """
+    if single and not transaction.get_connection().in_atomic_block:
+        return nullcontext()
+    return transaction.atomic()
+
+
+def _open_checkin_id(data: dict) -> int | None:
+    """The check-in open when the reading was taken, if any (a missed one included)."""
+    recorded_at = data["recorded_at"]
+    return (
+        CheckIn.objects.filter(
+            procedure_id=data["procedure"].pk,
+            status__in=(*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED),
+            due_at__lte=recorded_at,
+            closes_at__gt=recorded_at,
         )
-        if entry.checkin_id is None:
-            return
-        DiaryEntry.objects.filter(pk=entry.pk).update(checkin_id=entry.checkin_id)
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def _answer_checkin(checkin_id: int, recorded_at: datetime) -> None:
+    """Mark the check-in answered by a reading taken at ``recorded_at``."""
     # A missed check-in counts as answered only by a reading taken inside its window
     # (recorded offline, sent late); an upcoming or due one by any reading for it.
-    answerable = CheckIn.objects.filter(pk=entry.checkin_id)
+    answerable = CheckIn.objects.filter(pk=checkin_id)
     (
         answerable.filter(status__in=OPEN_CHECKIN_STATUSES)
-        | answerable.filter(status=CheckInStatus.MISSED, closes_at__gt=entry.recorded_at)
-    ).update(status=CheckInStatus.ANSWERED, answered_at=entry.recorded_at)
+        | answerable.filter(status=CheckInStatus.MISSED, closes_at__gt=recorded_at)
+    ).update(status=CheckInStatus.ANSWERED, answered_at=recorded_at)
 
 
 # --- Devices ------------------------------------------------------------------------

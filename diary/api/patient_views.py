@@ -155,8 +155,11 @@ class MyEntryViewSet(
                 },
                 status=status.HTTP_409_CONFLICT,
             )
+        # The validated serializer renders the stored entry: a second EntrySerializer
+        # would build all its fields again, which costs as much as validating did.
+        serializer.instance = entry
         return Response(
-            self.get_serializer(entry).data,
+            serializer.data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
