@@ -1,5 +1,6 @@
 """Every write of the diary, as a verb. Views, tasks, commands and the admin call these."""
 
+import functools
 import hashlib
 import json
 from contextlib import nullcontext
@@ -429,11 +430,12 @@ def entry_fingerprint(data: dict) -> str:
             return value.pk
         return value if isinstance(value, (bool, int, type(None))) else str(value)
 
-    content = {**_entry_defaults(), **data}
+    content = {**_entry_defaults(), **data}  # a copy: the cached defaults stay as they are
     canonical = json.dumps({k: plain(v) for k, v in content.items()}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@functools.cache
 def _entry_defaults() -> dict:
     """What the database stores for every field a phone may leave out."""
     skip = {"id", "patient", "received_at", "fingerprint"}
@@ -484,19 +486,49 @@ def _atomic_unless_single_statement(single: bool):
     return transaction.atomic()
 
 
+def _open_checkin_queryset(procedure, recorded_at: datetime):
+    """The check-in open when a reading was taken (a missed one included): the one
+    the reading answers when the phone names none."""
+    return CheckIn.objects.filter(
+        procedure_id=procedure,
+        status__in=(*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED),
+        due_at__lte=recorded_at,
+        closes_at__gt=recorded_at,
+    ).order_by("due_at")
+
+
 def _open_checkin_id(data: dict) -> int | None:
-    """The check-in open when the reading was taken, if any (a missed one included)."""
-    recorded_at = data["recorded_at"]
+    procedure = data["procedure"]
+    if hasattr(procedure, "open_checkin_id"):  # looked up with the procedure already
+        return procedure.open_checkin_id
     return (
-        CheckIn.objects.filter(
-            procedure_id=data["procedure"].pk,
-            status__in=(*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED),
-            due_at__lte=recorded_at,
-            closes_at__gt=recorded_at,
-        )
+        _open_checkin_queryset(procedure.pk, data["recorded_at"])
         .values_list("id", flat=True)
         .first()
     )
+
+
+def procedure_for_entry(patient: Patient, procedure_id: int, recorded_at: datetime):
+    """The patient's procedure, with the check-in a reading at ``recorded_at`` answers
+    as ``open_checkin_id`` (or None), in one query.
+
+    Raw SQL because this runs on every diary entry: the same query through the ORM
+    costs about 1.5 ms of query compilation per request on a 2-core machine, a sixth
+    of the whole request (bench/ingest). The statement is fixed and parameterised.
+    """
+    procedure, checkin = Procedure._meta.db_table, CheckIn._meta.db_table
+    statuses = (*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED)
+    sql = f"""
+        SELECT p.*, (
+            SELECT c.id FROM {checkin} c
+            WHERE c.procedure_id = p.id AND c.status IN (%s, %s, %s)
+              AND c.due_at <= %s AND c.closes_at > %s
+            ORDER BY c.due_at LIMIT 1
+        ) AS open_checkin_id
+        FROM {procedure} p WHERE p.id = %s AND p.patient_id = %s
+    """  # noqa: S608  (table names from the models, values as parameters)
+    params = [*statuses, recorded_at, recorded_at, procedure_id, patient.pk]
+    return next(iter(Procedure.objects.raw(sql, params)), None)
 
 
 def _answer_checkin(checkin_id: int, recorded_at: datetime) -> None:

@@ -7,6 +7,7 @@ than a clear 400, so these accept only the JSON type the schema promises.
 
 import copy
 from collections.abc import Mapping
+from datetime import UTC
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
@@ -73,7 +74,12 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid")
         if parsed.tzinfo is None:
             self.fail("naive")
-        return parsed
+        try:
+            # In UTC, as stored; a time at the edge of the calendar (year 1 with a
+            # positive offset) has no UTC equivalent and is refused here, not in a query.
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            self.fail("invalid")
 
 
 class StrictSerializerMixin:

@@ -8,8 +8,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diary import response
-from diary.api.fields import AwareDateTimeField, StrictSerializerMixin
+from diary import response, services
+from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictSerializerMixin
 from diary.models import (
     SPINAL_LEVELS,
     CheckIn,
@@ -85,6 +85,13 @@ class EntrySerializer(StrictModelSerializer):
         help_text="When the patient recorded it, ISO 8601 with a UTC offset. At most 5 min "
         "in the future and at most 24 h before the block."
     )
+    # An id, resolved in validate() together with the check-in it answers: one query.
+    procedure = StrictIntegerField(
+        source="procedure_id",
+        min_value=1,
+        max_value=2**63 - 1,  # a database id; larger cannot be one, and would overflow
+        help_text="The block this reading is about (one of yours).",
+    )
     minutes_after_block = serializers.SerializerMethodField()
     relief_percent = serializers.SerializerMethodField()
 
@@ -121,10 +128,6 @@ class EntrySerializer(StrictModelSerializer):
                 "validators": [],  # uniqueness is the service's idempotency rule, not a 400
             },
             # Scoped to the signed-in patient in __init__; nothing by default.
-            "procedure": {
-                "queryset": Procedure.objects.none(),
-                "help_text": "The block this reading is about (one of yours).",
-            },
             "checkin": {
                 "queryset": CheckIn.objects.none(),
                 "help_text": "The check-in this answers, if any (of that block).",
@@ -152,7 +155,6 @@ class EntrySerializer(StrictModelSerializer):
         super().__init__(*args, **kwargs)
         patient = self.context.get("patient")
         if patient is not None:
-            self.fields["procedure"].queryset = Procedure.objects.filter(patient=patient)
             self.fields["checkin"].queryset = CheckIn.objects.filter(procedure__patient=patient)
 
     @extend_schema_field(serializers.IntegerField(help_text="Whole minutes since the block."))
@@ -168,12 +170,18 @@ class EntrySerializer(StrictModelSerializer):
         return response.relief_percent(entry.procedure.baseline_pain, entry.pain_score)
 
     def validate(self, attrs):
-        procedure, checkin = attrs["procedure"], attrs.get("checkin")
+        procedure_id, recorded_at = attrs.pop("procedure_id"), attrs["recorded_at"]
+        procedure = services.procedure_for_entry(self.context["patient"], procedure_id, recorded_at)
+        if procedure is None:
+            raise serializers.ValidationError(
+                {"procedure": [f'Invalid pk "{procedure_id}" - object does not exist.']}
+            )
+        attrs["procedure"] = procedure
+        checkin = attrs.get("checkin")
         if procedure.status == ProcedureStatus.CANCELLED:
             raise serializers.ValidationError({"procedure": ["This block was cancelled."]})
         if checkin is not None and checkin.procedure_id != procedure.id:
             raise serializers.ValidationError({"checkin": ["This check-in is for another block."]})
-        recorded_at = attrs["recorded_at"]
         if recorded_at > timezone.now() + FUTURE_TOLERANCE:
             raise serializers.ValidationError(
                 {"recorded_at": ["Is in the future; check the phone's clock."]}

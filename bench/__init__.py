@@ -1,0 +1,1 @@
+"""Benchmarks run against a real server (see docs/performance.md); not tests."""
