@@ -271,8 +271,9 @@ SEND_BATCH = env.int("SEND_BATCH", default=20)
 SEND_TASK_BUDGET_SECONDS = env.float("SEND_TASK_BUDGET_SECONDS", default=10.0)
 # A queued send not started by then is re-enqueued by the sweeper.
 DELIVERY_ENQUEUE_LEASE_SECONDS = env.float("DELIVERY_ENQUEUE_LEASE_SECONDS", default=60.0)
-# Longer than one send can take (provider timeout + margin): past it the worker is gone.
-DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=30.0)
+# Longer than a send task's budget plus one send (2 x NOTIFY_HTTP_TIMEOUT): past it, the
+# worker holding the row is gone.
+DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=45.0)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
 
 LOGGING = {

@@ -70,6 +70,8 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField()
     # While pending: a send task is queued until then. While sending: a worker holds it.
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Set by the worker that claimed it for sending: tells a batch which rows it won.
+    claim_token = models.UUIDField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     provider_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
