@@ -1,0 +1,250 @@
+"""A local stand-in for FCM for bench/dispatch, and a plain client loop to measure it.
+
+``python -m bench.dispatch_receiver serve --port P`` answers every
+``POST /v1/projects/<project>/messages:send`` with 200 ``{"name": "projects/bench/messages/N"}``
+over kept-alive HTTP/1.1, and keeps (arrival time, collapse id, token) for each. Two control
+requests: ``GET /_count`` (how many so far) and ``POST /_dump`` (all of them, then forget them).
+
+A bare asyncio protocol, not a web framework: it must never be what limits the reminders
+per second, which the ``load`` command checks (a plain client loop posting FCM-shaped
+bodies back to back, as fast as the receiver answers them).
+"""
+
+import argparse
+import asyncio
+import http.client
+import json
+import multiprocessing
+import signal
+import sys
+import time
+
+HOST = "127.0.0.1"
+SEND_SUFFIX = b"/messages:send"
+MAX_HEADER_BYTES = 64 * 1024
+
+
+class Arrivals:
+    """What reached the receiver since the last dump."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self.collapse_ids: list[str] = []
+        self.tokens: list[str] = []
+        self.bad = 0  # bodies that were not an FCM message
+        self.total = 0
+
+    def keep(self, body: bytes) -> None:
+        self.total += 1
+        arrived = time.time()
+        try:
+            message = json.loads(body)["message"]
+            collapse_id, token = message["data"]["collapse_id"], message["token"]
+        except (ValueError, KeyError, TypeError):
+            self.bad += 1
+            return
+        self.times.append(arrived)
+        self.collapse_ids.append(collapse_id)
+        self.tokens.append(token)
+
+    def dump(self) -> bytes:
+        data = {
+            "times": self.times,
+            "collapse_ids": self.collapse_ids,
+            "tokens": self.tokens,
+            "bad": self.bad,
+        }
+        self.__init__()
+        return json.dumps(data).encode()
+
+
+class FcmProtocol(asyncio.Protocol):
+    """One kept-alive connection: parse requests as they come, answer each at once."""
+
+    def __init__(self, arrivals: Arrivals):
+        self.arrivals = arrivals
+        self.buffer = bytearray()
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while self.transport is not None and self._one_request():
+            pass
+
+    def _one_request(self) -> bool:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > MAX_HEADER_BYTES:
+                self.transport.close()
+                self.transport = None
+            return False
+        head = bytes(self.buffer[:end]).split(b"\r\n")
+        headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get(b"content-length", b"0"))
+        if len(self.buffer) < end + 4 + length:
+            return False
+        body = bytes(self.buffer[end + 4 : end + 4 + length])
+        del self.buffer[: end + 4 + length]
+        method, path = head[0].split(b" ")[:2]
+        if method == b"POST" and path.endswith(SEND_SUFFIX):
+            self.arrivals.keep(body)
+            number = self.arrivals.total
+            self._answer(200, b'{"name": "projects/bench/messages/%d"}' % number)
+        elif path == b"/_count":
+            self._answer(200, b'{"count": %d}' % len(self.arrivals.times))
+        elif method == b"POST" and path == b"/_dump":
+            self._answer(200, self.arrivals.dump())
+        else:
+            self._answer(404, b'{"error": {"status": "NOT_FOUND"}}')
+        if headers.get(b"connection", b"").lower() == b"close":
+            self.transport.close()
+            self.transport = None
+        return True
+
+    def _answer(self, status: int, body: bytes) -> None:
+        reason = b"OK" if status == 200 else b"Not Found"
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (status, reason, len(body), body)
+        )
+
+
+async def serve(port: int) -> None:
+    arrivals = Arrivals()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: FcmProtocol(arrivals), HOST, port, backlog=1024)
+    stop = loop.create_future()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set_result, None)
+    print(f"listening on {HOST}:{port}", flush=True)
+    async with server:
+        await stop
+
+
+# --- Control, from the bench ----------------------------------------------------------
+
+
+def control(port: int, method: str, path: str) -> dict:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path)
+        response = conn.getresponse()
+        return json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def count(port: int) -> int:
+    return control(port, "GET", "/_count")["count"]
+
+
+def dump(port: int) -> dict:
+    return control(port, "POST", "/_dump")
+
+
+# --- The plain client loop ----------------------------------------------------------------
+
+SAMPLE_TOKEN = "bench-" + "x" * 150
+
+
+def sample_body(number: int) -> bytes:
+    """An FCM v1 request body of the size and shape FcmTransport sends."""
+    collapse_id = f"checkin-{number}-1-checkin_reminder"
+    return json.dumps(
+        {
+            "message": {
+                "token": SAMPLE_TOKEN,
+                "notification": {
+                    "title": "Pain diary",
+                    "body": "Time for your check-in: Day 3 after your block.",
+                },
+                "data": {
+                    "url": f"http://127.0.0.1:8000/app/checkins/{number}",
+                    "collapse_id": collapse_id,
+                },
+                "android": {"collapse_key": collapse_id, "priority": "high", "ttl": "43200s"},
+                "apns": {
+                    "headers": {"apns-collapse-id": collapse_id, "apns-expiration": "1900000000"}
+                },
+            }
+        }
+    ).encode()
+
+
+def _client(port: int, library: str, start_at: float, end_at: float, results) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    path = "/v1/projects/bench/messages:send"
+    url = f"http://{HOST}:{port}{path}"
+    headers = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
+    done = 0
+    if library == "requests":
+        import requests
+
+        session = requests.Session()
+
+        def post(body):
+            return session.post(url, data=body, headers=headers, timeout=10).status_code
+    else:
+        conn = http.client.HTTPConnection(HOST, port, timeout=10)
+
+        def post(body):
+            conn.request("POST", path, body, headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    while time.monotonic() < end_at:
+        if post(sample_body(done)) == 200:
+            done += 1
+    results.put((done, time.monotonic() - start_at, time.process_time()))
+
+
+def load(port: int, processes: int, seconds: float, library: str) -> dict:
+    """``processes`` clients posting back to back for ``seconds``: requests per second."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    start_at = time.monotonic() + 0.3
+    clients = [
+        context.Process(target=_client, args=(port, library, start_at, start_at + seconds, results))
+        for _ in range(processes)
+    ]
+    for client in clients:
+        client.start()
+    try:
+        outcomes = [results.get(timeout=seconds + 30) for _ in clients]
+    finally:
+        for client in clients:
+            client.join(timeout=5)
+            if client.is_alive():
+                client.kill()
+    done = sum(o[0] for o in outcomes)
+    elapsed = max(o[1] for o in outcomes)
+    return {"requests": done, "elapsed_s": elapsed, "per_s": done / elapsed, "library": library}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="bench.dispatch_receiver", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve")
+    serve_parser.add_argument("--port", type=int, required=True)
+    load_parser = commands.add_parser("load")
+    load_parser.add_argument("--port", type=int, required=True)
+    load_parser.add_argument("--processes", type=int, default=1)
+    load_parser.add_argument("--seconds", type=float, default=3.0)
+    load_parser.add_argument("--library", choices=("http.client", "requests"), default="requests")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        asyncio.run(serve(args.port))
+    else:
+        print(json.dumps(load(args.port, args.processes, args.seconds, args.library)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
