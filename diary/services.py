@@ -527,7 +527,8 @@ def procedure_for_entry(patient: Patient, procedure_id: int, recorded_at: dateti
         ) AS open_checkin_id
         FROM {procedure} p WHERE p.id = %s AND p.patient_id = %s
     """  # noqa: S608  (table names from the models, values as parameters)
-    params = [*statuses, recorded_at, recorded_at, procedure_id, patient.pk]
+    at = connection.ops.adapt_datetimefield_value(recorded_at)  # as the ORM would store it
+    params = [*statuses, at, at, procedure_id, patient.pk]
     return next(iter(Procedure.objects.raw(sql, params)), None)
 
 

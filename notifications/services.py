@@ -47,10 +47,11 @@ NO_CHANNEL = "No working channel: no app device, phone or e-mail that can be use
 def tick(now: datetime | None = None) -> dict:
     """What beat runs every few seconds. Each step is safe to run twice at once."""
     now = now or timezone.now()
-    reminded = dispatch_reminders(now, Purpose.REMINDER)
-    reminded_again = dispatch_reminders(now, Purpose.REREMINDER)
-    due, missed = diary.advance_checkins(now)
-    swept = sweep_deliveries(now)
+    work = _work_to_do(now)
+    reminded = dispatch_reminders(now, Purpose.REMINDER) if work["remind"] else 0
+    reminded_again = dispatch_reminders(now, Purpose.REREMINDER) if work["remind_again"] else 0
+    due, missed = diary.advance_checkins(now) if work["advance"] else (0, 0)
+    swept = sweep_deliveries(now) if work["sweep"] else 0
     return {
         "reminded": reminded,
         "reminded_again": reminded_again,
@@ -58,6 +59,35 @@ def tick(now: datetime | None = None) -> dict:
         "missed": missed,
         "swept": swept,
     }
+
+
+def _work_to_do(now: datetime) -> dict[str, bool]:
+    """Which of the tick's steps have anything to do, in one statement.
+
+    Most ticks find nothing; asking once (each EXISTS on the partial index its step
+    uses) costs a fraction of running the six statements of the steps. Each condition
+    is a superset of its step's own, so a step is never skipped when it has work.
+    """
+    horizon = now + timedelta(seconds=settings.DISPATCH_LOOKAHEAD_SECONDS)
+    checkins, deliveries = CheckIn._meta.db_table, Delivery._meta.db_table
+    sql = f"""
+        SELECT
+          EXISTS (SELECT 1 FROM {checkins} WHERE status = 'upcoming' AND remind_at <= %s),
+          EXISTS (SELECT 1 FROM {checkins}
+                  WHERE status = 'due' AND rereminded_at IS NULL AND rereminder_at <= %s),
+          EXISTS (SELECT 1 FROM {checkins}
+                  WHERE status IN ('upcoming', 'due') AND closes_at <= %s)
+          OR EXISTS (SELECT 1 FROM {checkins}
+                     WHERE status = 'upcoming' AND remind_at IS NULL AND due_at <= %s),
+          EXISTS (SELECT 1 FROM {deliveries} WHERE status = 'pending' AND next_attempt_at <= %s)
+          OR EXISTS (SELECT 1 FROM {deliveries} WHERE status = 'sending' AND lease_until < %s)
+    """  # noqa: S608  (table names from the models, values as parameters)
+    adapt = connection.ops.adapt_datetimefield_value
+    at_horizon, at_now = adapt(horizon), adapt(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [at_horizon, at_horizon, at_now, at_now, at_now, at_now])
+        remind, remind_again, advance, sweep = (bool(v) for v in cursor.fetchone())
+    return {"remind": remind, "remind_again": remind_again, "advance": advance, "sweep": sweep}
 
 
 def dispatch_reminders(now: datetime, purpose: str) -> int:
