@@ -474,7 +474,12 @@ def _fall_back(failed: Delivery) -> list[Delivery]:
     now = timezone.now()
     # Locked: two pushes of one reminder failing at once in two workers would each see the
     # other still in flight and neither fall back. In turn, the second sees the first failed.
-    checkin = CheckIn.objects.select_for_update().filter(pk=failed.checkin_id).first()
+    checkin = (
+        CheckIn.objects.select_for_update(of=("self",))
+        .select_related("procedure")
+        .filter(pk=failed.checkin_id)
+        .first()
+    )
     if not _still_wanted(checkin, failed.patient, failed.checkin_version, now):
         return []
     siblings = Delivery.objects.filter(
@@ -485,22 +490,8 @@ def _fall_back(failed: Delivery) -> list[Delivery]:
     tried = set(siblings.values_list("channel", flat=True))
     reach = reachability([failed.patient_id])[failed.patient_id]
     found = first_reachable(reach, enabled_channels(), skip=tried)
-    planned = [
-        Delivery(
-            patient_id=failed.patient_id,
-            checkin=checkin,
-            checkin_version=failed.checkin_version,
-            purpose=failed.purpose,
-            channel=target.channel,
-            device_id=target.device_id,
-            platform=target.platform,
-            address=target.address,
-            next_attempt_at=now,
-            lease_until=now + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS),
-        )
-        for target in found
-    ]
-    return Delivery.objects.bulk_create(planned)
+    # The check-in's plan_version is the failed delivery's: _still_wanted checked it.
+    return Delivery.objects.bulk_create(_deliveries_for(checkin, failed.purpose, found, now))
 
 
 # --- Sweep: deliveries whose task was lost ------------------------------------------
