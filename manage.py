@@ -7,8 +7,19 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        settings.SECRET_KEY  # noqa: B018  (loads the settings: a missing one stops here)
+    except ImproperlyConfigured as error:
+        # One clear line instead of a traceback through Django's lazy settings.
+        sys.exit(
+            f"Settings error: {error}\n"
+            "For local development set DEBUG=true (make run does); in production set the "
+            "variable. The tests use backend.settings_test (make test)."
+        )
     execute_from_command_line(sys.argv)
 
 
