@@ -178,6 +178,10 @@ SPECTACULAR_SETTINGS = {
         "CheckInStatusEnum": "diary.models.CheckInStatus.choices",
         "PatientStatusEnum": "diary.models.PatientStatus.choices",
         "ProcedureStatusEnum": "diary.models.ProcedureStatus.choices",
+        "FindingSeverityEnum": "diary.models.Severity.choices",
+        "AlertSeverityEnum": [("urgent", "urgent"), ("emergency", "emergency")],
+        "AlertEventKindEnum": "notifications.models.AlertEventKind.choices",
+        "ProcedureKindEnum": "diary.models.ProcedureKind.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -194,6 +198,9 @@ ENROLLMENT_CODE_TTL_DAYS = 14
 # One re-reminder this far through a check-in's window if still unanswered; "none" to disable.
 _rereminder = env.str("REREMINDER_FRACTION", default="0.5")
 REREMINDER_FRACTION = None if _rereminder.lower() == "none" else float(_rereminder)
+
+# Triage hands its findings to this one function (the diary never imports notifications).
+DIARY_FINDINGS_HANDLER = "notifications.alerts.handle_findings"
 
 # --- Celery -----------------------------------------------------------------------
 # The broker only carries "do this now"; what is due lives in the database.

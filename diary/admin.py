@@ -76,3 +76,33 @@ class DiaryEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(models.RuleSet)
+class RuleSetAdmin(admin.ModelAdmin):
+    """Read-only: a new version comes from a clinic's overrides (``PATCH /api/v1/clinic/``),
+    never from editing one that findings already point to."""
+
+    list_display = ["id", "clinic", "version", "created_at", "created_by"]
+    list_filter = ["clinic"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Finding)
+class FindingAdmin(admin.ModelAdmin):
+    list_display = ["id", "procedure", "rule", "severity", "priority", "created_at"]
+    list_filter = ["severity", "rule"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

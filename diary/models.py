@@ -322,6 +322,10 @@ class CheckIn(models.Model):
     answered_at = models.DateTimeField(
         null=True, blank=True, help_text="When the answering entry was recorded."
     )
+    follow_up = models.BooleanField(
+        default=False,
+        help_text="Also asks whether the leg is still numb or weak (added after numbness).",
+    )
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -385,6 +389,10 @@ class DiaryEntry(models.Model):
     bowel_bladder_change = models.BooleanField(default=False)
     fever = models.BooleanField(default=False)
     site_problem = models.BooleanField(default=False)
+    temperature_celsius = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    severe_back_pain = models.BooleanField(default=False)
+    headache_on_standing = models.BooleanField(default=False)
+    unable_to_urinate = models.BooleanField(default=False)
     analgesic_taken = models.BooleanField(default=False)
     note = models.TextField(max_length=2000, blank=True)
     fingerprint = models.CharField(
@@ -407,6 +415,11 @@ class DiaryEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(numbness__in=Limb.values, weakness__in=Limb.values),
                 name="entry_limb_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature_celsius__isnull=True)
+                | Q(temperature_celsius__gte=30, temperature_celsius__lte=45),
+                name="entry_temperature_range",
             ),
         ]
         indexes = [models.Index(fields=["procedure", "recorded_at"])]
@@ -440,3 +453,86 @@ class Device(models.Model):
 
     def __str__(self):
         return f"{self.platform} device of {self.patient}"
+
+
+class RuleSet(models.Model):
+    """One version of the clinical rules (``diary.rules``). Rows are never changed: a
+    clinic's override adds a row, so every finding keeps the rules that produced it."""
+
+    clinic = models.ForeignKey(
+        Clinic,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rule_sets",
+        help_text="Empty for the defaults every clinic starts from.",
+    )
+    version = models.PositiveIntegerField()
+    values = models.JSONField(help_text="Every threshold, overrides applied.")
+    overrides = models.JSONField(default=dict, help_text="What differs from the defaults.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["clinic_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "version"], name="ruleset_version_unique"),
+            models.UniqueConstraint(
+                fields=["version"], condition=Q(clinic__isnull=True), name="ruleset_default_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} rules"
+
+    @property
+    def label(self) -> str:
+        return f"{self.clinic or 'default'} v{self.version}"
+
+
+class Severity(models.TextChoices):
+    EXPECTED = "expected"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class Priority(models.TextChoices):
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class Finding(models.Model):
+    """What triage concluded from an entry (or from a check-in left unanswered)."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="findings")
+    entry = models.ForeignKey(
+        DiaryEntry, null=True, blank=True, on_delete=models.CASCADE, related_name="findings"
+    )
+    checkin = models.ForeignKey(
+        CheckIn, null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+    )
+    rule = models.SlugField(max_length=40, help_text="The rule's code, e.g. numbness_persisting.")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)
+    reason = models.CharField(max_length=300)
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="findings")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__in=Severity.values), name="finding_severity_valid"
+            ),
+            # A check-in left unanswered raises its finding once, however often it is seen.
+            models.UniqueConstraint(
+                fields=["checkin", "rule"],
+                condition=Q(entry__isnull=True, checkin__isnull=False),
+                name="finding_once_per_checkin",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rule} ({self.severity})"

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from diary import codes, schedule
+from diary import codes, schedule, triage, triaging
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
     AccessToken,
@@ -354,6 +354,9 @@ def cancel_procedure(procedure: Procedure) -> Procedure:
     return procedure
 
 
+MISSED_BATCH = 1000
+
+
 def advance_checkins(now: datetime | None = None) -> tuple[int, int]:
     """Move check-ins with the clock where no reminder does it.
 
@@ -363,9 +366,15 @@ def advance_checkins(now: datetime | None = None) -> tuple[int, int]:
     or on a million planned rows, costs what is due, not what is planned.
     """
     now = now or timezone.now()
-    missed = CheckIn.objects.filter(status__in=OPEN_CHECKIN_STATUSES, closes_at__lte=now).update(
-        status=CheckInStatus.MISSED
-    )
+    missed = 0
+    closing = CheckIn.objects.filter(status__in=OPEN_CHECKIN_STATUSES, closes_at__lte=now)
+    while ids := list(closing.values_list("pk", flat=True)[:MISSED_BATCH]):
+        # Conditional: of two ticks at once, each check-in is counted (and followed up) once.
+        count = closing.filter(pk__in=ids).update(status=CheckInStatus.MISSED)
+        missed += count
+        triaging.unresponsive_after_symptom(ids)
+        if len(ids) < MISSED_BATCH:
+            break
     due = CheckIn.objects.filter(
         status=CheckInStatus.UPCOMING, remind_at__isnull=True, due_at__lte=now
     ).update(status=CheckInStatus.DUE)
@@ -457,20 +466,32 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     checkin = data.get("checkin")
     # Found before the INSERT, so the row is written once, with its check-in.
     checkin_id = checkin.pk if checkin is not None else _open_checkin_id(data)
+    # Most entries report nothing of concern: they skip triage's reads and writes.
+    concern = triage.has_safety_answers(triaging.facts_of(data))
+    outcome = triaging.ROUTINE
     try:
-        with _atomic_unless_single_statement(checkin_id is None):
+        with _atomic_unless_single_statement(checkin_id is None and not concern):
             entry = DiaryEntry.objects.create(
                 patient=patient, fingerprint=fingerprint, checkin_id=checkin_id, **fields
             )
             if checkin_id is not None:
                 _answer_checkin(checkin_id, entry.recorded_at)
+            if concern:
+                entry.procedure.patient = patient
+                outcome = triaging.triage_entry(entry, entry.procedure)
     except IntegrityError:
-        existing = DiaryEntry.objects.filter(patient=patient, client_id=data["client_id"]).first()
+        existing = (
+            DiaryEntry.objects.filter(patient=patient, client_id=data["client_id"])
+            .select_related("procedure__patient__clinic")
+            .first()
+        )
         if existing is None:
             raise
         if existing.fingerprint != fingerprint:
             raise EntryConflict(existing) from None
+        existing.outcome = triaging.stored_outcome(existing)
         return existing, False
+    entry.outcome = outcome
     return entry, True
 
 

@@ -5,6 +5,8 @@ phone carriers. A reminder names the check-in's time ("2 h after your block") an
 links to the app, never a symptom or a score.
 """
 
+from django.conf import settings
+
 from notifications.models import Purpose
 from notifications.transports.base import Message
 
@@ -36,4 +38,47 @@ def reminder_message(
         platform=platform,
         # A push still in transit when the check-in closes is dropped by the provider.
         extra={"expires_at": closes_at} if closes_at else {},
+    )
+
+
+def alert_url(alert_id: int) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/dashboard/alerts/{alert_id}/"
+
+
+def alert_page_message(*, alert, delivery) -> Message:
+    """A page to staff: severity, clinic and a link; never the patient or the symptom."""
+    severity = "Emergency" if alert.severity == "emergency" else "Urgent"
+    url = alert_url(alert.pk)
+    return Message(
+        address=delivery.address,
+        title=f"{TITLE}: {severity.lower()} alert",
+        body=f"{severity} alert for a patient of {alert.clinic.name}: open the dashboard. {url}",
+        url=url,
+        collapse_id=f"alert-{alert.pk}-{delivery.step}-{delivery.event}",
+        platform=delivery.platform,
+    )
+
+
+def webhook_message(*, alert, delivery, secret: str) -> Message:
+    """The paging system's JSON event, signed with the clinic's secret by the transport."""
+    payload = {
+        "event": f"alert.{delivery.event}",
+        "alert": {
+            "id": alert.pk,
+            "severity": alert.severity,
+            "rule": alert.rule,
+            "state": alert.state,
+            "escalation_step": delivery.step,
+            "created_at": alert.created_at.isoformat(),
+            "url": alert_url(alert.pk),
+        },
+        "clinic": alert.clinic.name,
+    }
+    return Message(
+        address=delivery.address,
+        title="",
+        body="",
+        url=alert_url(alert.pk),
+        collapse_id=f"alert-{alert.pk}-{delivery.step}-{delivery.event}",
+        extra={"payload": payload, "secret": secret},
     )

@@ -1,16 +1,18 @@
 """The outbox: one row per message to send, one attempt row per try, and patients'
 channel preferences. The database says what must be sent; the broker only says "now"."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from diary.models import CheckIn, Device, Patient
+from diary.models import E164, CheckIn, Clinic, Device, Finding, Patient, Procedure, Severity
 
 
 class Channel(models.TextChoices):
     PUSH = "push"
     SMS = "sms"
     EMAIL = "email"
+    WEBHOOK = "webhook"
 
 
 DEFAULT_CHANNEL_ORDER = "push,sms,email"
@@ -19,6 +21,11 @@ DEFAULT_CHANNEL_ORDER = "push,sms,email"
 class Purpose(models.TextChoices):
     REMINDER = "checkin_reminder", "check-in reminder"
     REREMINDER = "checkin_rereminder", "check-in re-reminder"
+    ALERT_PAGE = "alert_page", "alert page to staff"
+    ALERT_WEBHOOK = "alert_webhook", "alert event to the clinic's webhook"
+
+
+REMINDER_PURPOSES = (Purpose.REMINDER, Purpose.REREMINDER)
 
 
 class DeliveryStatus(models.TextChoices):
@@ -51,6 +58,20 @@ class Delivery(models.Model):
     """One message to one address through one channel."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="deliveries")
+    # Alert pages: the alert, the event (triggered, escalated, …), the escalation step and
+    # the staff member paged (none for the clinic's webhook and its fallback contact).
+    alert = models.ForeignKey(
+        "Alert", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=24, blank=True)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pages",
+    )
     checkin = models.ForeignKey(
         CheckIn, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
@@ -87,6 +108,12 @@ class Delivery(models.Model):
                 fields=["checkin", "checkin_version", "purpose", "channel", "address"],
                 condition=Q(checkin__isnull=False),
                 name="delivery_once_per_checkin_plan",
+            ),
+            # Exactly one page per recipient address per escalation step.
+            models.UniqueConstraint(
+                fields=["alert", "event", "step", "channel", "address"],
+                condition=Q(alert__isnull=False),
+                name="delivery_once_per_alert_step",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
@@ -131,3 +158,181 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"attempt at {self.started_at:%H:%M:%S}: {self.outcome}"
+
+
+class ShiftRole(models.TextChoices):
+    PRIMARY = "primary"
+    BACKUP = "backup"
+
+
+class OnCallShift(models.Model):
+    """A staff member on call for their clinic from ``starts_at`` until ``ends_at``."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="shifts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_shifts"
+    )
+    role = models.CharField(max_length=8, choices=ShiftRole.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "role", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(role__in=ShiftRole.values), name="shift_role_valid"),
+        ]
+        indexes = [models.Index(fields=["clinic", "ends_at"], name="shift_by_clinic_end")]
+
+    def __str__(self):
+        return f"{self.user} {self.role} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M}"
+
+
+class StaffDevice(models.Model):
+    """A staff member's phone for alert pushes (the dashboard app's token)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_devices"
+    )
+    platform = models.CharField(max_length=4, choices=[("fcm", "fcm"), ("apns", "apns")])
+    token = models.CharField(max_length=512)
+    created_at = models.DateTimeField(auto_now_add=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "token"], name="staff_device_token_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.platform} device of {self.user}"
+
+
+class AlertSettings(models.Model):
+    """How a clinic is paged: escalation delays, its webhook, who to call when nobody is."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="alerting")
+    emergency_delay_seconds = models.PositiveIntegerField(
+        default=300, help_text="Unacknowledged emergency alerts escalate after this."
+    )
+    urgent_delay_seconds = models.PositiveIntegerField(
+        default=900, help_text="Unacknowledged urgent alerts escalate after this."
+    )
+    webhook_url = models.URLField(blank=True, help_text="Paging system's endpoint (JSON POST).")
+    webhook_secret = models.CharField(
+        max_length=200, blank=True, help_text="Signs each POST: X-Signature-256."
+    )
+    fallback_phone = models.CharField(max_length=16, blank=True, validators=[E164])
+    fallback_email = models.EmailField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "alert settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(emergency_delay_seconds__gte=1, urgent_delay_seconds__gte=1),
+                name="alerting_delays_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"alerting of {self.clinic}"
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Alert(models.Model):
+    """A red flag that on-call staff must acknowledge and resolve. One live alert per
+    block and rule: a repeat finding joins it (and may raise it), never pages anew."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="alerts")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="alerts")
+    rule = models.SlugField(max_length=40)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    priority = models.CharField(max_length=6, default="normal")
+    state = models.CharField(max_length=12, choices=AlertState.choices, default=AlertState.OPEN)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+    # Escalation as data: beat pages step N+1 when next_escalation_at passes, still open.
+    escalation_step = models.PositiveSmallIntegerField(default=0)
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "rule"],
+                condition=Q(state__in=["open", "acknowledged"]),
+                name="alert_one_live_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=AlertState.values), name="alert_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=["urgent", "emergency"]), name="alert_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="resolved") | ~Q(resolution_note=""),
+                name="alert_resolved_with_note",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_escalation_at"],
+                condition=Q(state="open"),
+                name="alert_to_escalate",
+            ),
+            models.Index(fields=["clinic", "state", "-created_at"], name="alert_by_clinic"),
+        ]
+
+    def __str__(self):
+        return f"{self.severity} {self.rule} ({self.state})"
+
+
+class AlertEventKind(models.TextChoices):
+    TRIGGERED = "triggered"
+    REPEATED = "repeated"  # the same rule found again while the alert is live
+    RAISED = "raised"  # a repeat finding raised its severity
+    PAGED = "paged"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    NO_RECIPIENT = "no_recipient"
+
+
+class AlertEvent(models.Model):
+    """Everything that happened to an alert, in order."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=AlertEventKind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="alert_events"
+    )
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} at {self.at:%H:%M:%S}"

@@ -23,6 +23,9 @@ from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
 from notifications import messages
 from notifications.config import http_timeout
 from notifications.models import (
+    Alert,
+    AlertSettings,
+    AlertState,
     AttemptOutcome,
     Channel,
     ContactPreference,
@@ -30,13 +33,18 @@ from notifications.models import (
     DeliveryAttempt,
     DeliveryStatus,
     Purpose,
+    StaffDevice,
 )
+from notifications.paging import PAGING_EVENTS
 from notifications.reach import enabled_channels, reachability
 from notifications.routing import Target, first_reachable
 from notifications.transports import get_transport
 from notifications.transports.base import TransportError
 
 log = logging.getLogger(__name__)
+
+# Pages (not the webhook's acknowledged/resolved events) stop once someone has the alert.
+STOPPED_ALERT_STATES = (AlertState.ACKNOWLEDGED, AlertState.RESOLVED)
 
 NO_CHANNEL = "No working channel: no app device, phone or e-mail that can be used."
 
@@ -46,13 +54,17 @@ NO_CHANNEL = "No working channel: no app device, phone or e-mail that can be use
 
 def tick(now: datetime | None = None) -> dict:
     """What beat runs every few seconds. Each step is safe to run twice at once."""
+    from notifications import alerts  # alerts enqueues through this module
+
     now = now or timezone.now()
     work = _work_to_do(now)
     reminded = dispatch_reminders(now, Purpose.REMINDER) if work["remind"] else 0
     reminded_again = dispatch_reminders(now, Purpose.REREMINDER) if work["remind_again"] else 0
     due, missed = diary.advance_checkins(now) if work["advance"] else (0, 0)
     swept = sweep_deliveries(now) if work["sweep"] else 0
+    escalated = alerts.escalate_due_alerts(now) if work["escalate"] else 0
     return {
+        "escalated": escalated,
         "reminded": reminded,
         "reminded_again": reminded_again,
         "due_without_reminder": due,
@@ -70,6 +82,7 @@ def _work_to_do(now: datetime) -> dict[str, bool]:
     """
     horizon = now + timedelta(seconds=settings.DISPATCH_LOOKAHEAD_SECONDS)
     checkins, deliveries = CheckIn._meta.db_table, Delivery._meta.db_table
+    alerts = Alert._meta.db_table
     sql = f"""
         SELECT
           EXISTS (SELECT 1 FROM {checkins} WHERE status = 'upcoming' AND remind_at <= %s),
@@ -80,14 +93,21 @@ def _work_to_do(now: datetime) -> dict[str, bool]:
           OR EXISTS (SELECT 1 FROM {checkins}
                      WHERE status = 'upcoming' AND remind_at IS NULL AND due_at <= %s),
           EXISTS (SELECT 1 FROM {deliveries} WHERE status = 'pending' AND next_attempt_at <= %s)
-          OR EXISTS (SELECT 1 FROM {deliveries} WHERE status = 'sending' AND lease_until < %s)
+          OR EXISTS (SELECT 1 FROM {deliveries} WHERE status = 'sending' AND lease_until < %s),
+          EXISTS (SELECT 1 FROM {alerts} WHERE state = 'open' AND next_escalation_at <= %s)
     """  # noqa: S608  (table names from the models, values as parameters)
     adapt = connection.ops.adapt_datetimefield_value
     at_horizon, at_now = adapt(horizon), adapt(now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [at_horizon, at_horizon, at_now, at_now, at_now, at_now])
-        remind, remind_again, advance, sweep = (bool(v) for v in cursor.fetchone())
-    return {"remind": remind, "remind_again": remind_again, "advance": advance, "sweep": sweep}
+        cursor.execute(sql, [at_horizon, at_horizon, at_now, at_now, at_now, at_now, at_now])
+        remind, remind_again, advance, sweep, escalate = (bool(v) for v in cursor.fetchone())
+    return {
+        "remind": remind,
+        "remind_again": remind_again,
+        "advance": advance,
+        "sweep": sweep,
+        "escalate": escalate,
+    }
 
 
 def dispatch_reminders(now: datetime, purpose: str) -> int:
@@ -226,14 +246,12 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
             outcomes[outcome] = outcomes.get(outcome, 0) + n
 
     rows = list(
-        Delivery.objects.select_related("checkin", "patient").filter(
+        Delivery.objects.select_related("checkin", "patient", "alert__clinic").filter(
             pk__in=delivery_ids, status__in=(DeliveryStatus.PENDING, DeliveryStatus.SENDING)
         )
     )
     count("skipped", len(set(delivery_ids)) - len(rows))
-    unwanted = [
-        d.pk for d in rows if not _still_wanted(d.checkin, d.patient, d.checkin_version, now)
-    ]
+    unwanted = [d.pk for d in rows if not _wanted(d, now)]
     if unwanted:
         cancelled = _claimable(now).filter(pk__in=unwanted).update(status=DeliveryStatus.CANCELLED)
         count("cancelled", cancelled)
@@ -274,7 +292,14 @@ def _claim_for_sending(deliveries: list[Delivery], now: datetime) -> list[Delive
         return []
     token = uuid.uuid4()
     lease = now + timedelta(seconds=settings.DELIVERY_SEND_LEASE_SECONDS)
-    _claimable(now).filter(pk__in=[d.pk for d in deliveries]).update(
+    claimable = _claimable(now).filter(pk__in=[d.pk for d in deliveries])
+    if any(d.alert_id for d in deliveries):
+        # Re-checked in the claim itself: a page read before an acknowledgement committed
+        # must not be sent after it.
+        claimable = claimable.exclude(
+            alert__state__in=STOPPED_ALERT_STATES, event__in=PAGING_EVENTS
+        )
+    claimable.update(
         status=DeliveryStatus.SENDING,
         lease_until=lease,
         claim_token=token,
@@ -324,6 +349,16 @@ def _send_claimed(delivery: Delivery) -> str:
     return "sent"
 
 
+def _wanted(delivery: Delivery, now: datetime) -> bool:
+    """Whether a delivery should still go out: a page while its alert is open (events
+    after it, acknowledged and resolved, always go); a reminder while its check-in waits."""
+    if delivery.alert_id:
+        return (
+            delivery.event not in PAGING_EVENTS or delivery.alert.state not in STOPPED_ALERT_STATES
+        )
+    return _still_wanted(delivery.checkin, delivery.patient, delivery.checkin_version, now)
+
+
 def _still_wanted(checkin: CheckIn | None, patient: Patient, version: int, now: datetime) -> bool:
     """A reminder is wanted while its check-in is due, unanswered, open and unchanged."""
     if checkin is None or patient.status != PatientStatus.ACTIVE:
@@ -336,6 +371,8 @@ def _still_wanted(checkin: CheckIn | None, patient: Patient, version: int, now: 
 
 
 def _message(delivery: Delivery):
+    if delivery.alert_id:
+        return _alert_message(delivery)
     checkin = delivery.checkin
     return messages.reminder_message(
         purpose=delivery.purpose,
@@ -347,6 +384,16 @@ def _message(delivery: Delivery):
         app_url=settings.PATIENT_APP_URL,
         closes_at=checkin.closes_at,
     )
+
+
+def _alert_message(delivery: Delivery):
+    alert = delivery.alert
+    if delivery.channel == Channel.WEBHOOK:
+        # Read at send time: a rotated secret signs every event sent after the rotation.
+        alerting = AlertSettings.objects.filter(clinic_id=alert.clinic_id).first()
+        secret = alerting.webhook_secret if alerting else ""
+        return messages.webhook_message(alert=alert, delivery=delivery, secret=secret)
+    return messages.alert_page_message(alert=alert, delivery=delivery)
 
 
 def _attempt(delivery, started, outcome, *, status_code=None, response="", error=""):
@@ -447,6 +494,10 @@ def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
         delivery.lease_until = None
         delivery.last_error = error.detail[:500]
         delivery.save(update_fields=["status", "lease_until", "last_error"])
+        if delivery.alert_id:
+            if error.permanent:
+                _disable_staff_address(delivery)
+            return "failed"  # every page of a step goes out on all channels at once
         if error.permanent:
             _disable_address(delivery, error.detail)
         fallbacks = _fall_back(delivery)
@@ -466,6 +517,16 @@ def _disable_address(delivery: Delivery, reason: str) -> None:
         setattr(preference, f"{delivery.channel}_disabled_reason", reason)
         preference.save()
     log.warning("disabled %s address of patient %s", delivery.channel, delivery.patient_id)
+
+
+def _disable_staff_address(delivery: Delivery) -> None:
+    """A dead staff push token stops being paged; a staff phone or e-mail is left for the
+    clinic to fix (the on-call coverage warning shows who has no working channel)."""
+    if delivery.channel == Channel.PUSH:
+        StaffDevice.objects.filter(platform=delivery.platform, token=delivery.address).update(
+            disabled_at=timezone.now()
+        )
+    log.warning("alert page %s failed for good on %s", delivery.pk, delivery.channel)
 
 
 def _fall_back(failed: Delivery) -> list[Delivery]:

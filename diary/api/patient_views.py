@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from diary import services
 from diary.api.permissions import IsPatient
 from diary.api.serializers import (
+    ENTRY_PREFETCH,
     CheckInSerializer,
     DeviceSerializer,
     EnrollResponseSerializer,
@@ -122,7 +123,11 @@ class MyEntryViewSet(
     filterset_class = EntryFilter
 
     def scoped_queryset(self):
-        return DiaryEntry.objects.filter(patient=self.patient).select_related("procedure")
+        return (
+            DiaryEntry.objects.filter(patient=self.patient)
+            .select_related("procedure__patient__clinic")
+            .prefetch_related(*ENTRY_PREFETCH)
+        )
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

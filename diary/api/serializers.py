@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diary import response, services
+from diary import response, services, triaging
 from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictSerializerMixin
 from diary.models import (
     SPINAL_LEVELS,
@@ -78,6 +78,34 @@ class MyProcedureSerializer(serializers.ModelSerializer):
         fields = ["id", "performed_at", "kind", "levels", "side", "anesthetic", "steroid", "status"]
 
 
+class AdviceSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(
+        choices=["routine", "expected", "contact_clinic", "emergency"],
+        help_text="routine, expected, contact_clinic or emergency: how urgent the advice is.",
+    )
+    message = serializers.CharField(help_text="What to tell the patient, in plain words.")
+
+
+class RaisedAlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The clinician alert this entry raised or joined.")
+    severity = serializers.ChoiceField(
+        choices=["urgent", "emergency"], help_text="urgent or emergency."
+    )
+
+
+# What an entry's advice and alert are rebuilt from, for lists of entries: 3 queries a page.
+ENTRY_PREFETCH = ("findings__alert_events__alert",)
+
+
+def _outcome(entry):
+    """The advice and alert of an entry: set by ``record_entry`` when it was just posted,
+    otherwise rebuilt from its stored findings (prefetched by the list views)."""
+    outcome = getattr(entry, "outcome", None)
+    if outcome is None:
+        outcome = entry.outcome = triaging.stored_outcome(entry)
+    return outcome
+
+
 class EntrySerializer(StrictModelSerializer):
     """A diary entry as the phone sends it, and as stored, with the computed relief."""
 
@@ -94,6 +122,8 @@ class EntrySerializer(StrictModelSerializer):
     )
     minutes_after_block = serializers.SerializerMethodField()
     relief_percent = serializers.SerializerMethodField()
+    advice = serializers.SerializerMethodField()
+    alert = serializers.SerializerMethodField()
 
     class Meta:
         model = DiaryEntry
@@ -115,10 +145,16 @@ class EntrySerializer(StrictModelSerializer):
             "bowel_bladder_change",
             "fever",
             "site_problem",
+            "temperature_celsius",
+            "severe_back_pain",
+            "headache_on_standing",
+            "unable_to_urinate",
             "analgesic_taken",
             "note",
             "minutes_after_block",
             "relief_percent",
+            "advice",
+            "alert",
         ]
         read_only_fields = ["id", "received_at"]
         # Each default is repeated from the model so the schema shows it.
@@ -147,6 +183,14 @@ class EntrySerializer(StrictModelSerializer):
             "bowel_bladder_change": {"help_text": "New loss of bowel or bladder control."},
             "fever": {"help_text": "Temperature above 38 °C."},
             "site_problem": {"help_text": "Redness, pus or swelling at the injection site."},
+            "temperature_celsius": {
+                "min_value": Decimal("30"),
+                "max_value": Decimal("45"),
+                "help_text": "Measured temperature in °C, if taken, e.g. 38.4.",
+            },
+            "severe_back_pain": {"help_text": "New, severe back pain."},
+            "headache_on_standing": {"help_text": "A headache that is worse on standing."},
+            "unable_to_urinate": {"help_text": "Not able to pass urine for hours."},
             "analgesic_taken": {"help_text": "Pain medicine taken since the last entry."},
             "note": {"help_text": "Free text, up to 2000 characters."},
         }
@@ -168,6 +212,15 @@ class EntrySerializer(StrictModelSerializer):
     )
     def get_relief_percent(self, entry):
         return response.relief_percent(entry.procedure.baseline_pain, entry.pain_score)
+
+    @extend_schema_field(AdviceSerializer)
+    def get_advice(self, entry):
+        advice = _outcome(entry).advice
+        return {"level": advice.level, "message": advice.message}
+
+    @extend_schema_field(RaisedAlertSerializer(allow_null=True))
+    def get_alert(self, entry):
+        return _outcome(entry).alert
 
     def validate(self, attrs):
         procedure_id, recorded_at = attrs.pop("procedure_id"), attrs["recorded_at"]

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from diary import services
 from diary.api.permissions import IsClinicStaff, staff_membership
 from diary.api.serializers import (
+    ENTRY_PREFETCH,
     EnrollmentCodeSerializer,
     EntrySerializer,
     PatientCreatedSerializer,
@@ -170,6 +171,10 @@ class ProcedureViewSet(
     def entries(self, request, pk=None):
         """The block's diary entries, in the order they were recorded."""
         procedure = self.get_object()
-        queryset = DiaryEntry.objects.filter(procedure=procedure).select_related("procedure")
+        queryset = (
+            DiaryEntry.objects.filter(procedure=procedure)
+            .select_related("procedure__patient__clinic")
+            .prefetch_related(*ENTRY_PREFETCH)
+        )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(EntrySerializer(page, many=True).data)

@@ -1,8 +1,15 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from notifications.api import views
+from notifications.api import alert_views, health_views, oncall_views, views
+
+router = SimpleRouter()
+router.register("alerts", alert_views.AlertViewSet, basename="alert")
+router.register("oncall/shifts", oncall_views.ShiftViewSet, basename="oncall-shift")
+router.register("staff/devices", oncall_views.StaffDeviceViewSet, basename="staff-device")
 
 urlpatterns = [
+    path("health/", health_views.HealthView.as_view(), name="health"),
     path(
         "patients/<int:patient_id>/deliveries/",
         views.PatientDeliveryList.as_view(),
@@ -13,4 +20,7 @@ urlpatterns = [
         views.PatientContactView.as_view(),
         name="patient-contact",
     ),
+    path("oncall/", oncall_views.OnCallNowView.as_view(), name="oncall-now"),
+    path("clinic/", oncall_views.ClinicSettingsView.as_view(), name="clinic-settings"),
+    *router.urls,
 ]

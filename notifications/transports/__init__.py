@@ -5,6 +5,7 @@ from notifications.transports.email import EmailTransport
 from notifications.transports.push_apns import ApnsTransport
 from notifications.transports.push_fcm import FcmTransport
 from notifications.transports.sms_twilio import TwilioSmsTransport
+from notifications.transports.webhook import WebhookTransport
 
 __all__ = [
     "TRANSPORTS",
@@ -17,6 +18,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "TwilioSmsTransport",
+    "WebhookTransport",
     "get_transport",
 ]
 
@@ -52,6 +54,7 @@ TRANSPORTS: dict[str, Transport] = {
     "push": PushTransport(),
     "sms": TwilioSmsTransport(),
     "email": EmailTransport(),
+    "webhook": WebhookTransport(),
 }
 
 

@@ -19,7 +19,15 @@ from rest_framework.test import APIClient
 
 from diary import services
 from diary.models import CheckIn, Device, DiaryEntry, EnrollmentCode, Patient, Procedure
-from notifications.models import ContactPreference
+from notifications import oncall
+from notifications.models import (
+    Alert,
+    AlertEvent,
+    AlertSettings,
+    ContactPreference,
+    OnCallShift,
+    StaffDevice,
+)
 from tests.factories import PatientFactory, make_procedure
 
 API = "/api/v1/"
@@ -39,7 +47,30 @@ def north_data(ana, ben, dr_cole, anas_block, bens_block):
     )
     device, _ = services.register_device(patient=ana, platform="fcm", token="ana-phone-token")
     services.issue_enrollment_code(ana)
+    alarming, _ = services.record_entry(
+        patient=ana,
+        data={
+            "client_id": uuid.uuid4(),
+            "procedure": anas_block,
+            "recorded_at": timezone.now(),
+            "pain_score": 2,
+            "saddle_numbness": True,
+        },
+    )
+    shift = OnCallShift.objects.create(
+        clinic=ana.clinic,
+        user=dr_cole,
+        role="primary",
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=12),
+    )
+    staff_device, _ = oncall.register_staff_device(
+        user=dr_cole, platform="fcm", token="cole-phone-token"
+    )
     return {
+        "alert": alarming.outcome.alert["id"],
+        "shift": shift.id,
+        "staff_device": staff_device.id,
         "ana": ana.id,
         "ben": ben.id,
         "block": anas_block.id,
@@ -93,6 +124,13 @@ STAFF_OBJECT_ENDPOINTS = [
     ("get", "patients/{ana}/deliveries/", None),
     ("get", "patients/{ana}/contact/", None),
     ("patch", "patients/{ana}/contact/", {"channel_order": "email"}),
+    ("get", "alerts/{alert}/", None),
+    ("post", "alerts/{alert}/acknowledge/", None),
+    ("post", "alerts/{alert}/resolve/", {"note": "Resolved by someone else"}),
+    ("get", "oncall/shifts/{shift}/", None),
+    ("patch", "oncall/shifts/{shift}/", {"role": "backup"}),
+    ("delete", "oncall/shifts/{shift}/", None),
+    ("delete", "staff/devices/{staff_device}/", None),
 ]
 STAFF_LISTS = [
     "patients/",
@@ -100,12 +138,20 @@ STAFF_LISTS = [
     "procedures/",
     "procedures/?patient={ana}",
     "procedures/?status=performed",
+    "alerts/",
+    "alerts/?state=open",
+    "oncall/shifts/",
 ]
 STAFF_ENDPOINTS = [
     *STAFF_OBJECT_ENDPOINTS,
     *(("get", path, None) for path in STAFF_LISTS),
     ("post", "patients/", {"display_name": "Someone new"}),
     ("post", "procedures/", "block"),
+    ("get", "oncall/", None),
+    ("get", "clinic/", None),
+    ("patch", "clinic/", {"urgent_delay_seconds": 60}),
+    ("post", "oncall/shifts/", "shift"),
+    ("post", "staff/devices/", {"platform": "fcm", "token": "a-staff-phone"}),
 ]
 # Every phone-app endpoint, aimed at Ana's things.
 PATIENT_ENDPOINTS = [
@@ -127,11 +173,23 @@ PUBLIC_ENDPOINTS = [
     ("post", "auth/token/", {"username": "dr.cole", "password": "guess"}, 400),
     ("get", "schema/", None, 200),
     ("get", "docs/", None, 200),
+    ("get", "health/", None, 200),
 ]
 
 
+def _shift(ids):
+    start = timezone.now()
+    return {
+        "user": ids["cole"],
+        "role": "backup",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=8)).isoformat(),
+    }
+
+
 def body_for(body, ids):
-    return {"entry": _entry, "block": _block}[body](ids) if isinstance(body, str) else body
+    makers = {"entry": _entry, "block": _block, "shift": _shift}
+    return makers[body](ids) if isinstance(body, str) else body
 
 
 def walk_id(endpoint):
@@ -149,6 +207,13 @@ def snapshot():
         "entries": list(DiaryEntry.objects.order_by("id").values()),
         "devices": list(Device.objects.order_by("id").values()),
         "contacts": list(ContactPreference.objects.order_by("id").values()),
+        "alerts": list(Alert.objects.order_by("id").values()),
+        "alert_events": list(AlertEvent.objects.order_by("id").values()),
+        "shifts": list(OnCallShift.objects.filter(clinic__name="North").order_by("id").values()),
+        "alerting": list(AlertSettings.objects.filter(clinic__name="North").values()),
+        "staff_devices": list(
+            StaffDevice.objects.filter(user__membership__clinic__name="North").values()
+        ),
     }
 
 
@@ -164,7 +229,10 @@ def _api_url_names(patterns, prefix=""):
 
 
 def test_the_walk_covers_every_endpoint_of_the_api(db):
-    ids = dict.fromkeys(("ana", "ben", "block", "bens_block", "entry", "checkin", "device"), 1)
+    ids = dict.fromkeys(
+        ("ana", "ben", "block", "bens_block", "entry", "checkin", "device", "alert", "shift"), 1
+    )
+    ids["staff_device"] = 1
     walked = {
         resolve(API + path.split("?")[0].format(**ids)).url_name
         for _, path, *_ in [*STAFF_ENDPOINTS, *PATIENT_ENDPOINTS, *PUBLIC_ENDPOINTS]

@@ -1,0 +1,226 @@
+"""Triage as it happens in the database: gather the facts, store the findings, hand them on.
+
+``diary.triage`` decides; this module feeds it and keeps what it says. It runs inside the
+transaction that stores the entry, so an entry and the alert it raises commit together.
+Findings go to the one handler named by ``settings.DIARY_FINDINGS_HANDLER`` (the
+notifications app), so the diary never imports the app that pages people.
+"""
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils.module_loading import import_string
+
+from diary import rulesets, triage
+from diary.models import (
+    CheckIn,
+    CheckInStatus,
+    DiaryEntry,
+    Finding,
+    Limb,
+    PatientStatus,
+    Procedure,
+    ProcedureStatus,
+)
+
+FOLLOWUP_KEY = "followup"
+FOLLOWUP_LABEL = "Is your leg still numb or weak?"
+FOLLOWUP_WINDOW = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the phone is told about an entry: the advice, and the alert it raised."""
+
+    advice: triage.Advice
+    alert: dict | None = None  # {"id", "severity"}
+
+
+ROUTINE = Outcome(triage.advice([]))
+
+_FACT_FIELDS = [
+    name for name in triage.EntryFacts.__dataclass_fields__ if name not in ("recorded_at",)
+]
+
+
+def facts_of(values) -> triage.EntryFacts:
+    """EntryFacts from a validated payload (dict) or a stored entry (object)."""
+    get = values.get if isinstance(values, dict) else functools.partial(getattr, values)
+    defaults = triage.EntryFacts.__dataclass_fields__
+    return triage.EntryFacts(
+        recorded_at=get("recorded_at"),
+        **{name: _or_default(get, name, defaults[name].default) for name in _FACT_FIELDS},
+    )
+
+
+def _or_default(get, name, default):
+    try:
+        value = get(name)
+    except AttributeError:
+        return default
+    return default if value is None and default is not None else value
+
+
+@functools.cache
+def _handler():
+    return import_string(settings.DIARY_FINDINGS_HANDLER)
+
+
+def triage_entry(entry: DiaryEntry, procedure: Procedure) -> Outcome:
+    """Run the rules on a just-stored entry; store findings, plan a follow-up, alert.
+
+    Call inside the entry's transaction. The block's row is locked first so that two
+    entries of one block arriving together are triaged one after the other (each sees the
+    other as its previous entry, and they join one alert instead of racing for two).
+    """
+    Procedure.objects.select_for_update().filter(pk=procedure.pk).first()
+    patient = procedure.patient
+    rule_set = rulesets.active_rule_set(patient.clinic_id)
+    facts = facts_of(entry)
+    context = triage.Context(
+        performed_at=procedure.performed_at,
+        side=procedure.side,
+        on_anticoagulants=patient.on_anticoagulants,
+        rules=rulesets.rules_of(rule_set),
+        previous=_previous_facts(entry),
+    )
+    found = triage.triage(facts, context)
+    stored = Finding.objects.bulk_create(
+        Finding(
+            procedure=procedure,
+            entry=entry,
+            rule=f.rule,
+            severity=f.severity,
+            priority=f.priority,
+            reason=f.reason,
+            rule_set=rule_set,
+        )
+        for f in found
+    )
+    if triage.needs_followup(facts, context):
+        plan_followup(procedure, context.rules.followup_hours)
+    raised = _handler()(procedure, stored) if stored else None
+    alert = {"id": raised.id, "severity": raised.severity} if raised else None
+    return Outcome(triage.advice(found, patient.clinic.phone), alert)
+
+
+def _previous_facts(entry: DiaryEntry) -> triage.EntryFacts | None:
+    previous = (
+        DiaryEntry.objects.filter(
+            procedure_id=entry.procedure_id, recorded_at__lte=entry.recorded_at
+        )
+        .exclude(pk=entry.pk)
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+    return facts_of(previous) if previous else None
+
+
+def plan_followup(procedure: Procedure, hours: float) -> None:
+    """Ask "is your leg still numb or weak?" at ``hours`` after the block.
+
+    The check-in already open then carries the question when there is one (the default
+    protocol's 4 h reading); otherwise a check-in of its own is added, once.
+    """
+    at = procedure.performed_at + timedelta(hours=hours)
+    existing = procedure.checkins.filter(due_at__lte=at, closes_at__gt=at).exclude(
+        status=CheckInStatus.CANCELLED
+    )
+    if existing.update(follow_up=True):
+        return
+    if procedure.checkins.filter(key=FOLLOWUP_KEY).exists():
+        return
+    CheckIn.objects.create(
+        procedure=procedure,
+        key=FOLLOWUP_KEY,
+        due_at=at,
+        closes_at=at + FOLLOWUP_WINDOW,
+        label=FOLLOWUP_LABEL,
+        remind_at=at,
+        follow_up=True,
+    )
+
+
+def stored_outcome(entry: DiaryEntry) -> Outcome:
+    """The outcome of an entry stored earlier (a retried POST, or a read): from its findings."""
+    findings = list(entry.findings.all())
+    if not findings:
+        return ROUTINE
+    as_found = [triage.Finding(f.rule, f.severity, f.reason, f.priority) for f in findings]
+    alerts = [
+        event.alert
+        for finding in findings
+        for event in finding.alert_events.all()
+        if event.kind in ("triggered", "repeated", "raised")
+    ]
+    top = max(alerts, key=lambda a: triage.SEVERITY_ORDER[a.severity], default=None)
+    alert = {"id": top.pk, "severity": top.severity} if top else None
+    return Outcome(triage.advice(as_found, entry.procedure.patient.clinic.phone), alert)
+
+
+# --- Silence after a symptom ------------------------------------------------------------
+
+
+def unresponsive_after_symptom(missed_ids: list[int]) -> int:
+    """Alert on each just-missed check-in that was the first one after an entry reporting
+    numbness or weakness, with no entry since: silence after a symptom is not reassurance.
+
+    Safe to run twice: a check-in's finding is unique (``finding_once_per_checkin``).
+    """
+    latest = DiaryEntry.objects.filter(procedure_id=OuterRef("procedure_id")).order_by(
+        "-recorded_at", "-id"
+    )
+    missed = (
+        CheckIn.objects.filter(pk__in=missed_ids, status=CheckInStatus.MISSED)
+        .exclude(procedure__status=ProcedureStatus.CANCELLED)
+        .filter(procedure__patient__status=PatientStatus.ACTIVE)
+        .annotate(
+            last_at=Subquery(latest.values("recorded_at")[:1]),
+            last_numbness=Subquery(latest.values("numbness")[:1]),
+            last_weakness=Subquery(latest.values("weakness")[:1]),
+        )
+        .select_related("procedure__patient")
+    )
+    raised = 0
+    for checkin in missed:
+        symptom = any(
+            value not in (None, Limb.NONE)
+            for value in (checkin.last_numbness, checkin.last_weakness)
+        )
+        if checkin.last_at is None or not symptom or checkin.last_at >= checkin.due_at:
+            continue
+        if _first_checkin_after(checkin, checkin.last_at):
+            raised += _raise_unresponsive(checkin)
+    return raised
+
+
+def _first_checkin_after(checkin: CheckIn, since: datetime) -> bool:
+    earlier = CheckIn.objects.filter(
+        procedure_id=checkin.procedure_id, due_at__gt=since, due_at__lt=checkin.due_at
+    ).exclude(status=CheckInStatus.CANCELLED)
+    return not earlier.exists()
+
+
+def _raise_unresponsive(checkin: CheckIn) -> int:
+    procedure = checkin.procedure
+    rule_set = rulesets.active_rule_set(procedure.patient.clinic_id)
+    found = triage.unresponsive_after_symptom(rulesets.rules_of(rule_set), checkin.label)
+    try:
+        with transaction.atomic():
+            finding = Finding.objects.create(
+                procedure=procedure,
+                checkin=checkin,
+                rule=found.rule,
+                severity=found.severity,
+                priority=found.priority,
+                reason=found.reason,
+                rule_set=rule_set,
+            )
+            _handler()(procedure, [finding])
+    except IntegrityError:
+        return 0  # another tick raised it first
+    return 1

@@ -1,0 +1,237 @@
+"""Clinician alerts, as verbs: raise from findings, escalate, acknowledge, resolve.
+
+An alert is written in the same transaction as the entry (or missed check-in) that raised
+it, with its pages as delivery rows (the outbox); the broker hears of them after commit.
+Escalation is data: ``next_escalation_at``, polled by beat. Acknowledging cancels every
+page not yet sent, and a send task re-checks the alert's state before sending, so nothing
+pages after an acknowledgement.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from diary.models import Finding, Procedure
+from diary.services import DiaryError
+from diary.triage import SEVERITY_ORDER
+from notifications import paging
+from notifications.models import (
+    Alert,
+    AlertEvent,
+    AlertEventKind,
+    AlertSettings,
+    AlertState,
+    Delivery,
+    DeliveryStatus,
+)
+from notifications.services import enqueue
+
+log = logging.getLogger(__name__)
+
+ALERTING_SEVERITIES = ("urgent", "emergency")
+ESCALATE_BATCH = 100
+
+
+@dataclass(frozen=True)
+class RaisedAlert:
+    id: int
+    severity: str
+
+
+# --- Raising -------------------------------------------------------------------------------
+
+
+def handle_findings(procedure: Procedure, findings: list[Finding]) -> RaisedAlert | None:
+    """Turn urgent and emergency findings into alerts (joining live ones); returns the most
+    severe alert now live for them. Call inside the transaction that stored the findings."""
+    alerting = [f for f in findings if f.severity in ALERTING_SEVERITIES]
+    if not alerting:
+        return None
+    now = timezone.now()
+    deliveries, raised = [], []
+    for finding in alerting:
+        alert, rows = _raise(procedure, finding, now)
+        deliveries += rows
+        raised.append(alert)
+    saved = Delivery.objects.bulk_create(deliveries)
+    transaction.on_commit(partial(enqueue, saved))
+    top = max(raised, key=lambda a: SEVERITY_ORDER[a.severity])
+    return RaisedAlert(top.pk, top.severity)
+
+
+def _raise(procedure: Procedure, finding: Finding, now: datetime):
+    live = (
+        Alert.objects.select_for_update()
+        .filter(procedure=procedure, rule=finding.rule, state__in=_LIVE)
+        .first()
+    )
+    if live is None:
+        alert = Alert.objects.create(
+            clinic_id=procedure.patient.clinic_id,
+            patient_id=procedure.patient_id,
+            procedure=procedure,
+            rule=finding.rule,
+            severity=finding.severity,
+            priority=finding.priority,
+            reason=finding.reason,
+            next_escalation_at=now + escalation_delay(procedure.patient.clinic_id, finding),
+        )
+        _event(alert, AlertEventKind.TRIGGERED, now, finding=finding, detail=finding.reason)
+        return alert, _page(alert, paging.TRIGGERED, 0, now)
+    if not _rises(live, finding):
+        _event(live, AlertEventKind.REPEATED, now, finding=finding, detail=finding.reason)
+        return live, []
+    # Worse than when it was raised (or acknowledged): page again, as a new step.
+    live.severity, live.priority, live.reason = finding.severity, finding.priority, finding.reason
+    live.state = AlertState.OPEN
+    live.escalation_step += 1
+    live.next_escalation_at = now + escalation_delay(live.clinic_id, finding)
+    live.save()
+    _event(live, AlertEventKind.RAISED, now, finding=finding, detail=finding.reason)
+    return live, _page(live, paging.ESCALATED, live.escalation_step, now, first_recipients=True)
+
+
+_LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
+
+
+def _rises(alert: Alert, finding: Finding) -> bool:
+    if SEVERITY_ORDER[finding.severity] != SEVERITY_ORDER[alert.severity]:
+        return SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER[alert.severity]
+    return finding.priority == "high" and alert.priority != "high"
+
+
+def escalation_delay(clinic_id: int, finding_or_alert) -> timedelta:
+    """The clinic's delay for the severity; an urgent "never normal" one uses the emergency
+    delay (CLINICAL.md: urgent, escalated)."""
+    alerting = AlertSettings.objects.filter(clinic_id=clinic_id).first() or AlertSettings()
+    fast = finding_or_alert.severity == "emergency" or finding_or_alert.priority == "high"
+    seconds = alerting.emergency_delay_seconds if fast else alerting.urgent_delay_seconds
+    return timedelta(seconds=seconds)
+
+
+def _page(alert: Alert, event: str, step: int, now: datetime, *, first_recipients=False):
+    pages = paging.pages_for_step(alert, 0 if first_recipients else step, now)
+    if pages:
+        names = sorted({str(p.staff_id or "fallback contact") for p in pages})
+        _event(alert, AlertEventKind.PAGED, now, detail=f"step {step}: staff {', '.join(names)}")
+    else:
+        log.error("alert %s: nobody can be paged at step %s", alert.pk, step)
+        _event(alert, AlertEventKind.NO_RECIPIENT, now, detail=f"step {step}: nobody reachable")
+    return paging.page_deliveries(alert, event, step, pages, now)
+
+
+def _event(alert, kind, at, *, actor=None, finding=None, detail=""):
+    AlertEvent.objects.create(
+        alert=alert, kind=kind, at=at, actor=actor, finding=finding, detail=detail[:500]
+    )
+
+
+# --- Escalation (beat) ---------------------------------------------------------------------
+
+
+def escalate_due_alerts(now: datetime | None = None) -> int:
+    """Page the next step of every open alert whose escalation time has passed.
+
+    Claimed like check-ins: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional update
+    on the step elsewhere, so two beats (or a beat and an auditor) never page a step twice.
+    Also the auditor: an escalation missed while beat was down is simply overdue, and is
+    taken at the next tick.
+    """
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            alerts = _claim_due(now)
+            rows = []
+            for alert in alerts:
+                _event(
+                    alert, AlertEventKind.ESCALATED, now, detail=f"to step {alert.escalation_step}"
+                )
+                rows += _page(alert, paging.ESCALATED, alert.escalation_step, now)
+            saved = Delivery.objects.bulk_create(rows)
+            transaction.on_commit(partial(enqueue, saved))
+        total += len(alerts)
+        if len(alerts) < ESCALATE_BATCH:
+            return total
+
+
+def _claim_due(now: datetime) -> list[Alert]:
+    due = (
+        Alert.objects.filter(state=AlertState.OPEN, next_escalation_at__lte=now)
+        .select_related("clinic", "procedure")
+        .order_by("next_escalation_at")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        candidates = list(due.select_for_update(skip_locked=True, of=("self",))[:ESCALATE_BATCH])
+    else:
+        candidates = list(due[:ESCALATE_BATCH])
+    claimed = []
+    for alert in candidates:
+        step = alert.escalation_step + 1
+        next_at = now + escalation_delay(alert.clinic_id, alert)
+        won = Alert.objects.filter(
+            pk=alert.pk, state=AlertState.OPEN, escalation_step=alert.escalation_step
+        ).update(escalation_step=step, next_escalation_at=next_at, updated_at=now)
+        if won == 1:
+            alert.escalation_step, alert.next_escalation_at = step, next_at
+            claimed.append(alert)
+    return claimed
+
+
+# --- Staff actions ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def acknowledge_alert(alert: Alert, user) -> Alert:
+    """Someone has it: stop escalating and cancel every page not yet sent. Harmless twice."""
+    alert = Alert.objects.select_for_update().select_related("clinic").get(pk=alert.pk)
+    if alert.state != AlertState.OPEN:
+        return alert
+    now = timezone.now()
+    alert.state = AlertState.ACKNOWLEDGED
+    alert.acknowledged_at, alert.acknowledged_by = now, user
+    alert.next_escalation_at = None
+    alert.save()
+    _stop_paging(alert)
+    _event(alert, AlertEventKind.ACKNOWLEDGED, now, actor=user)
+    _notify_webhook(alert, paging.ACKNOWLEDGED, now)
+    return alert
+
+
+@transaction.atomic
+def resolve_alert(alert: Alert, user, note: str) -> Alert:
+    """Close the alert with what was done; an open alert is acknowledged by this too."""
+    note = (note or "").strip()
+    if not note:
+        raise DiaryError("note", "Say how the alert was resolved (required).")
+    alert = Alert.objects.select_for_update().select_related("clinic").get(pk=alert.pk)
+    if alert.state == AlertState.RESOLVED:
+        return alert
+    now = timezone.now()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = now, user
+    alert.state = AlertState.RESOLVED
+    alert.resolved_at, alert.resolved_by, alert.resolution_note = now, user, note[:2000]
+    alert.next_escalation_at = None
+    alert.save()
+    _stop_paging(alert)
+    _event(alert, AlertEventKind.RESOLVED, now, actor=user, detail=note)
+    _notify_webhook(alert, paging.RESOLVED, now)
+    return alert
+
+
+def _stop_paging(alert: Alert) -> None:
+    Delivery.objects.filter(
+        alert=alert, event__in=paging.PAGING_EVENTS, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.CANCELLED, lease_until=None)
+
+
+def _notify_webhook(alert: Alert, event: str, now: datetime) -> None:
+    rows = Delivery.objects.bulk_create(
+        paging.webhook_deliveries(alert, event, alert.escalation_step, now)
+    )
+    transaction.on_commit(partial(enqueue, rows))

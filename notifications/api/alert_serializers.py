@@ -1,0 +1,108 @@
+"""Alerts as staff read them: state, who did what, the event log and the entries behind it."""
+
+from rest_framework import serializers
+
+from diary.models import DiaryEntry
+from notifications.models import Alert, AlertEvent
+
+
+class AlertEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(
+        source="actor.username", default=None, help_text="Who did it, for staff actions."
+    )
+
+    class Meta:
+        model = AlertEvent
+        fields = ["kind", "at", "actor", "detail"]
+        extra_kwargs = {
+            "kind": {"help_text": "triggered, repeated, raised, paged, escalated, …"},
+            "detail": {"help_text": "What happened, in words."},
+        }
+
+
+class TriggeringEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DiaryEntry
+        fields = [
+            "id",
+            "recorded_at",
+            "pain_score",
+            "numbness",
+            "weakness",
+            "can_lift_heel",
+            "saddle_numbness",
+            "bowel_bladder_change",
+            "unable_to_urinate",
+            "fever",
+            "temperature_celsius",
+            "site_problem",
+            "severe_back_pain",
+            "headache_on_standing",
+            "note",
+        ]
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    patient_name = serializers.CharField(
+        source="patient.display_name", help_text="For staff only; never in a page."
+    )
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", default=None, help_text="Who acknowledged it."
+    )
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", default=None, help_text="Who resolved it."
+    )
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "patient",
+            "patient_name",
+            "procedure",
+            "rule",
+            "severity",
+            "priority",
+            "state",
+            "reason",
+            "created_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+            "resolution_note",
+            "escalation_step",
+            "next_escalation_at",
+        ]
+        extra_kwargs = {
+            "rule": {"help_text": "The triage rule, e.g. bowel_bladder, numbness_persisting."},
+            "severity": {"help_text": "urgent or emergency."},
+            "priority": {"help_text": "high for urgent findings that are never normal."},
+            "state": {"help_text": "open → acknowledged → resolved."},
+            "reason": {"help_text": "Why, in words (the latest finding)."},
+            "escalation_step": {"help_text": "0: first page; each escalation adds one."},
+            "next_escalation_at": {"help_text": "When the next step is paged if still open."},
+        }
+
+
+class AlertDetailSerializer(AlertSerializer):
+    events = AlertEventSerializer(many=True, read_only=True)
+    entries = serializers.SerializerMethodField()
+
+    class Meta(AlertSerializer.Meta):
+        fields = [*AlertSerializer.Meta.fields, "events", "entries"]
+
+    def get_entries(self, alert) -> list[dict]:
+        entries = {
+            event.finding.entry_id: event.finding.entry
+            for event in alert.events.all()
+            if event.finding is not None and event.finding.entry is not None
+        }
+        ordered = sorted(entries.values(), key=lambda e: (e.recorded_at, e.pk))
+        return TriggeringEntrySerializer(ordered, many=True).data
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=2000, help_text="What was done; required to resolve.", trim_whitespace=True
+    )

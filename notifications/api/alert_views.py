@@ -1,0 +1,73 @@
+"""On-call staff's alerts: list, read, acknowledge, resolve. Only the clinic's own."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from diary.api.fields import StrictSerializerMixin
+from diary.api.permissions import IsClinicStaff
+from diary.models import Severity
+from notifications import alerts
+from notifications.api.alert_serializers import (
+    AlertDetailSerializer,
+    AlertSerializer,
+    ResolveSerializer,
+)
+from notifications.models import Alert, AlertState
+
+
+class AlertFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=AlertState.choices)
+    severity = django_filters.ChoiceFilter(
+        choices=[(s, s) for s in (Severity.URGENT, Severity.EMERGENCY)]
+    )
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    procedure = django_filters.NumberFilter(field_name="procedure_id")
+
+    class Meta:
+        model = Alert
+        fields = ["state", "severity", "patient", "procedure"]
+
+
+class StrictResolveSerializer(StrictSerializerMixin, ResolveSerializer):
+    pass
+
+
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The clinic's alerts, newest first; filter with ``?state=open&severity=emergency``."""
+
+    permission_classes = [IsClinicStaff]
+    queryset = Alert.objects.none()
+    filterset_class = AlertFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        queryset = Alert.objects.filter(
+            clinic_id=self.request.user.membership.clinic_id
+        ).select_related("patient", "acknowledged_by", "resolved_by")
+        if self.action != "list":
+            queryset = queryset.prefetch_related("events__actor", "events__finding__entry")
+        return queryset
+
+    def get_serializer_class(self):
+        return AlertSerializer if self.action == "list" else AlertDetailSerializer
+
+    @extend_schema(request=None, responses={200: AlertDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Take the alert: escalation stops and no further page is sent. Safe to repeat."""
+        alerts.acknowledge_alert(self.get_object(), request.user)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=StrictResolveSerializer, responses={200: AlertDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Close the alert with a note of what was done (required)."""
+        alert = self.get_object()
+        body = StrictResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        alerts.resolve_alert(alert, request.user, body.validated_data["note"])
+        return Response(self.get_serializer(self.get_object()).data)

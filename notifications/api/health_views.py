@@ -1,0 +1,61 @@
+"""``GET /api/v1/health/`` for load balancers and monitors: open to anyone, counts only."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from notifications import health
+
+# Labelled per check: two fields with one choice set would give the schema one enum with
+# two names, which drf-spectacular warns about.
+DATABASE_RESULTS = [(health.OK, "the database answered"), (health.ERROR, "it did not")]
+BROKER_RESULTS = [(health.OK, "the broker accepted a connection"), (health.ERROR, "it did not")]
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[health.OK, health.DEGRADED, health.DOWN],
+        help_text=(
+            "down (HTTP 503): the database or the broker cannot be reached; degraded: "
+            "alerts or deliveries are overdue, so beat or the workers are not keeping up."
+        ),
+    )
+    database = serializers.ChoiceField(choices=DATABASE_RESULTS, help_text="A SELECT 1.")
+    broker = serializers.ChoiceField(choices=BROKER_RESULTS, help_text="A broker connection.")
+    overdue_alerts = serializers.IntegerField(
+        allow_null=True,
+        help_text="Open alerts past their escalation time; null when the database is down.",
+    )
+    overdue_deliveries = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "Deliveries past their send time or their worker's lease; null when the "
+            "database is down."
+        ),
+    )
+    checked_at = serializers.DateTimeField(help_text="When the checks ran (UTC).")
+
+
+class HealthView(APIView):
+    """Whether the service is up and keeping up; HTTP 503 when it is down."""
+
+    # Monitors carry no credentials, and must never be throttled into a false alarm.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(
+        auth=[],
+        responses={
+            200: OpenApiResponse(HealthSerializer, description="Up: ok, or degraded."),
+            503: OpenApiResponse(HealthSerializer, description="Down."),
+        },
+        summary="Service health",
+    )
+    def get(self, request):
+        report = health.report(timezone.now())
+        status = 503 if report["status"] == health.DOWN else 200
+        return Response(HealthSerializer(report).data, status=status)

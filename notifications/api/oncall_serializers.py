@@ -1,0 +1,148 @@
+from django.contrib.auth import get_user_model
+from django.core.validators import URLValidator
+from rest_framework import serializers
+
+from diary.api.fields import StrictCharField, StrictIntegerField, StrictSerializerMixin
+from diary.models import E164
+from notifications.clinic_settings import MAX_DELAY_SECONDS, MIN_DELAY_SECONDS
+from notifications.models import OnCallShift, StaffDevice
+from notifications.oncall import display_name
+
+HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
+
+
+class ShiftSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A staff member on call for the clinic from starts_at until ends_at."""
+
+    user_name = serializers.SerializerMethodField(help_text="The staff member's name.")
+
+    class Meta:
+        model = OnCallShift
+        fields = ["id", "user", "user_name", "role", "starts_at", "ends_at", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {
+            "user": {
+                "help_text": "Id of the staff member on call; must be staff of your clinic.",
+                "error_messages": {
+                    "does_not_exist": "No staff member of your clinic has id {pk_value}."
+                },
+            },
+            "role": {"help_text": "primary is paged first; backup when nobody acknowledges."},
+            "starts_at": {"help_text": "When the shift starts, with a UTC offset (inclusive)."},
+            "ends_at": {
+                "help_text": "When it ends, with a UTC offset (exclusive); at most 31 days later."
+            },
+        }
+
+    def get_fields(self):
+        fields = super().get_fields()
+        clinic = self.context.get("clinic")
+        if clinic is not None:
+            # Someone of another clinic is "not found", as their clinic's data would be.
+            fields["user"].queryset = get_user_model().objects.filter(membership__clinic=clinic)
+        return fields
+
+    def get_user_name(self, shift) -> str:
+        return display_name(shift.user)
+
+
+class OnCallPersonSerializer(serializers.Serializer):
+    """A staff member on call now."""
+
+    id = serializers.IntegerField(help_text="The staff member's user id.")
+    username = serializers.CharField(help_text="Their login name.")
+    name = serializers.CharField(help_text="Their full name, or the login name without one.")
+    channels = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="How they can be paged now: push, sms and/or email; empty means not at all.",
+    )
+
+
+class OnCallNowSerializer(serializers.Serializer):
+    """Who is on call now, and what is wrong with the rota over the next 24 hours."""
+
+    primary = OnCallPersonSerializer(many=True, help_text="Paged first, now.")
+    backup = OnCallPersonSerializer(many=True, help_text="Paged when nobody acknowledges.")
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Gaps and unreachable people in the next 24 hours, one sentence each.",
+    )
+
+
+class RuleSetSummarySerializer(serializers.Serializer):
+    """The version of the clinical rules in force, and its thresholds."""
+
+    version = serializers.CharField(help_text="Which rule set, e.g. 'North v3'.")
+    values = serializers.DictField(help_text="Every threshold in force, overrides applied.")
+
+
+class ClinicSettingsSerializer(StrictSerializerMixin, serializers.Serializer):
+    """The clinic's page: its name, how it is paged, and its clinical rules.
+
+    Rendered from ``clinic_settings.settings_of``, which holds no secret to leak."""
+
+    name = StrictCharField(max_length=120, help_text="The clinic's name; unique.")
+    timezone = serializers.CharField(read_only=True, help_text="IANA time zone of the clinic.")
+    emergency_delay_seconds = StrictIntegerField(
+        min_value=MIN_DELAY_SECONDS,
+        max_value=MAX_DELAY_SECONDS,
+        help_text="An unacknowledged emergency alert pages the backup after this many seconds.",
+    )
+    urgent_delay_seconds = StrictIntegerField(
+        min_value=MIN_DELAY_SECONDS,
+        max_value=MAX_DELAY_SECONDS,
+        help_text="An unacknowledged urgent alert pages the backup after this many seconds.",
+    )
+    webhook_url = serializers.URLField(
+        allow_blank=True,
+        max_length=200,
+        validators=[HTTP_URL],
+        help_text="The paging system's endpoint, sent a JSON POST per alert event; '' for none.",
+    )
+    webhook_secret = StrictCharField(
+        write_only=True,
+        allow_blank=True,
+        min_length=16,
+        max_length=200,
+        trim_whitespace=False,
+        help_text="Signs each webhook POST (X-Signature-256); at least 16 characters, '' to "
+        "remove. Never read back.",
+    )
+    webhook_secret_set = serializers.BooleanField(
+        read_only=True, help_text="Whether a webhook secret is set."
+    )
+    fallback_phone = StrictCharField(
+        allow_blank=True,
+        max_length=16,
+        validators=[E164],
+        help_text="Called when nobody is on call, E.164 (e.g. +447700900123); '' for none.",
+    )
+    fallback_email = serializers.EmailField(
+        allow_blank=True, help_text="E-mailed when nobody is on call; '' for none."
+    )
+    rule_overrides = serializers.DictField(
+        help_text="Thresholds that differ from the defaults, by name. Replaces the earlier "
+        "overrides as a whole ({} returns to the defaults) and adds a rule-set version.",
+    )
+    rules = RuleSetSummarySerializer(read_only=True, help_text="The clinical rules in force.")
+    coverage_warnings = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Gaps and unreachable people on call in the next 24 hours.",
+    )
+
+
+class StaffDeviceSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A staff phone's push token, for alert pages."""
+
+    class Meta:
+        model = StaffDevice
+        fields = ["id", "platform", "token", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        # A known (platform, token) is an upsert in register_staff_device, not a 400: drop
+        # the unique-together validator DRF derives from the model's constraint.
+        validators = []
+        extra_kwargs = {
+            "platform": {"help_text": "fcm (Android) or apns (iOS)."},
+            "token": {"help_text": "The push token the platform gave the app.", "validators": []},
+        }

@@ -1,0 +1,108 @@
+"""A clinic's alerting settings and clinical rule overrides, read and changed together."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from diary import rules, rulesets
+from diary.models import Clinic
+from diary.services import DiaryError
+from notifications.models import AlertSettings
+from notifications.oncall import coverage_warnings
+
+# Escalation delays an admin may choose, in seconds: from "at once" to a day.
+MIN_DELAY_SECONDS = 5
+MAX_DELAY_SECONDS = 86400
+CLINIC_FIELDS = {"name"}
+ALERTING_FIELDS = {
+    "emergency_delay_seconds",
+    "urgent_delay_seconds",
+    "webhook_url",
+    "webhook_secret",
+    "fallback_phone",
+    "fallback_email",
+}
+
+
+def alert_settings_of(clinic: Clinic) -> AlertSettings:
+    """The clinic's stored settings, or the defaults (not saved until changed)."""
+    return AlertSettings.objects.filter(clinic=clinic).first() or AlertSettings(clinic=clinic)
+
+
+def settings_of(clinic: Clinic, now: datetime) -> dict:
+    """Everything the clinic page shows. The webhook secret is not in it, only whether
+    one is set: nothing that renders this can leak it."""
+    alerting = alert_settings_of(clinic)
+    rule_set = rulesets.active_rule_set(clinic)
+    return {
+        "name": clinic.name,
+        "timezone": clinic.timezone,
+        "emergency_delay_seconds": alerting.emergency_delay_seconds,
+        "urgent_delay_seconds": alerting.urgent_delay_seconds,
+        "webhook_url": alerting.webhook_url,
+        "webhook_secret_set": bool(alerting.webhook_secret),
+        "fallback_phone": alerting.fallback_phone,
+        "fallback_email": alerting.fallback_email,
+        "rule_overrides": rule_set.overrides if rule_set.clinic_id == clinic.pk else {},
+        "rules": {"version": rule_set.label, "values": rule_set.values},
+        "coverage_warnings": coverage_warnings(clinic, now),
+    }
+
+
+@transaction.atomic
+def update_alert_settings(
+    clinic: Clinic, *, by, rule_overrides: dict | None = None, **changes
+) -> AlertSettings:
+    """Change the clinic's name, alerting settings and (when given) its rule overrides,
+    all or nothing. ``rule_overrides`` replaces the earlier overrides as a whole."""
+    unknown = set(changes) - CLINIC_FIELDS - ALERTING_FIELDS
+    if unknown:
+        raise TypeError(f"update_alert_settings() cannot change {', '.join(sorted(unknown))}")
+    # Locked first, as set_overrides does: two admins saving at once queue here instead of
+    # both creating the settings row (a unique violation) or both renaming the clinic.
+    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    if "name" in changes and changes["name"] != clinic.name:
+        if Clinic.objects.filter(name=changes["name"]).exclude(pk=clinic.pk).exists():
+            raise DiaryError("name", "Another clinic has this name.")
+        clinic.name = changes["name"]
+        clinic.save(update_fields=["name"])
+
+    alerting = alert_settings_of(clinic)
+    alerting.clinic = clinic
+    for name in ALERTING_FIELDS & set(changes):
+        if name.endswith("_delay_seconds"):
+            check_delay(name, changes[name])
+        setattr(alerting, name, changes[name])
+    if alerting.pk is None or ALERTING_FIELDS & set(changes):
+        # The model's own checks (E.164, e-mail, URL) too, for callers other than the API.
+        alerting.full_clean(exclude=["clinic"])
+        alerting.save()
+
+    if rule_overrides is not None:
+        try:
+            if _changes_rules(clinic, rule_overrides):
+                rulesets.set_overrides(clinic, rule_overrides, by=by)
+        except rules.RulesError as error:
+            field = (
+                error.field if error.field == "rule_overrides" else f"rule_overrides.{error.field}"
+            )
+            raise DiaryError(field, error.message) from error
+    return alerting
+
+
+def check_delay(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DiaryError(name, "Must be a whole number of seconds.")
+    if not MIN_DELAY_SECONDS <= value <= MAX_DELAY_SECONDS:
+        raise DiaryError(name, f"Must be between {MIN_DELAY_SECONDS} and {MAX_DELAY_SECONDS}.")
+
+
+def _changes_rules(clinic: Clinic, overrides: dict) -> bool:
+    """Whether saving ``overrides`` would change the rules in force. Why ask: a dashboard
+    that sends its whole form on every save must not add a rule-set version each time.
+    Raises ``rules.RulesError`` for a bad override."""
+    base = rulesets.rules_of(rulesets.default_rule_set())
+    values = rules.apply_overrides(base, overrides).as_dict()
+    active = rulesets.active_rule_set(clinic)
+    own = active.overrides if active.clinic_id == clinic.pk else {}
+    return own != overrides or active.values != values

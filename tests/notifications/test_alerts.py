@@ -1,0 +1,391 @@
+"""Red flags become alerts that page the on-call nurse, escalate until someone takes them,
+and stop paging the moment they are acknowledged.
+
+Ana reports from her phone (the real API); pages go by e-mail to a real local SMTP server and
+the clinic's webhook to a real local HTTP receiver. Celery is driven by hand (``beat``,
+``worker`` from conftest): what would reach the broker is recorded at ``apply_async``.
+"""
+
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from diary.models import CheckIn, CheckInStatus, Finding
+from notifications import alerts
+from notifications.models import (
+    Alert,
+    AlertEventKind,
+    AlertSettings,
+    AlertState,
+    Delivery,
+    DeliveryStatus,
+    OnCallShift,
+)
+from tests.factories import StaffFactory
+from tests.notifications.conftest import BLOCK
+
+WEBHOOK_SECRET = "north-paging-secret-0123456789"
+
+
+@pytest.fixture
+def ravi(north):
+    """North's backup nurse."""
+    return StaffFactory(
+        user__username="ravi", user__email="ravi@north.example.org", clinic=north
+    ).user
+
+
+@pytest.fixture
+def mara(north):
+    """North's clinic admin."""
+    return StaffFactory(
+        user__username="mara", user__email="mara@north.example.org", clinic=north, is_admin=True
+    ).user
+
+
+@pytest.fixture
+def rota(north, nurse_nia, ravi, mara, dr_cole):
+    """Nia primary and Ravi backup, all day; everyone has an e-mail address."""
+    for user, address in (
+        (nurse_nia, "nia@north.example.org"),
+        (dr_cole, "cole@north.example.org"),
+    ):
+        user.email = address
+        user.save(update_fields=["email"])
+    day = (BLOCK - timedelta(hours=12), BLOCK + timedelta(days=3))
+    OnCallShift.objects.create(
+        clinic=north, user=nurse_nia, role="primary", starts_at=day[0], ends_at=day[1]
+    )
+    OnCallShift.objects.create(
+        clinic=north, user=ravi, role="backup", starts_at=day[0], ends_at=day[1]
+    )
+
+
+@pytest.fixture
+def paging(smtp_settings, clean_channel_env, rota):
+    """E-mail is the only staff channel configured, pointed at the local SMTP server."""
+    return smtp_settings
+
+
+@pytest.fixture
+def report(as_ana, clock, django_capture_on_commit_callbacks, enqueued):
+    """Ana's phone posts an entry ``hours`` after the block, with the answers given; the
+    clock stays at that moment."""
+
+    def post(block, hours, **answers):
+        clock.move_to(BLOCK + timedelta(hours=hours))
+        body = {
+            "client_id": str(uuid.uuid4()),
+            "procedure": block.id,
+            "recorded_at": (BLOCK + timedelta(hours=hours)).isoformat(),
+            "pain_score": 3,
+            **answers,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            response = as_ana.post("/api/v1/me/entries/", body, format="json")
+        assert response.status_code in (200, 201), response.content
+        return response.json()
+
+    return post
+
+
+def paged(smtp_server) -> list[str]:
+    return sorted(to for message in smtp_server.messages for to in message["To"].split(", "))
+
+
+def test_a_bowel_or_bladder_report_gets_emergency_advice_and_pages_nia_and_dr_cole(
+    paging, block, report, worker, smtp_server
+):
+    answer = report(block, 1, bowel_bladder_change=True)
+
+    assert answer["advice"]["level"] == "emergency"
+    assert "emergency department" in answer["advice"]["message"]
+    alert = Alert.objects.get()
+    assert answer["alert"] == {"id": alert.pk, "severity": "emergency"}
+    assert (alert.rule, alert.state, alert.escalation_step) == ("bowel_bladder", "open", 0)
+    worker()
+    assert paged(smtp_server) == ["cole@north.example.org", "nia@north.example.org"]
+
+
+def test_no_page_names_the_patient_or_the_symptom(paging, block, report, worker, smtp_server):
+    report(block, 1, bowel_bladder_change=True, note="I cannot hold my bladder")
+    worker()
+    for message in smtp_server.messages:
+        text = message.as_string().lower()
+        assert "ana" not in text and "bladder" not in text and "bowel" not in text
+        assert "emergency alert for a patient of north" in text
+        assert "/dashboard/alerts/" in text
+
+
+def test_a_routine_entry_gets_routine_advice_and_raises_nothing(paging, block, report):
+    answer = report(block, 1)
+    assert answer["advice"]["level"] == "routine"
+    assert answer["alert"] is None
+    assert not Finding.objects.exists() and not Alert.objects.exists()
+
+
+def test_a_retried_report_returns_the_same_advice_and_alert_without_a_second_page(
+    paging, block, as_ana, django_capture_on_commit_callbacks, enqueued
+):
+    with time_machine.travel(BLOCK + timedelta(hours=1), tick=False):
+        body = {
+            "client_id": str(uuid.uuid4()),
+            "procedure": block.id,
+            "recorded_at": (BLOCK + timedelta(hours=1)).isoformat(),
+            "pain_score": 3,
+            "saddle_numbness": True,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            first = as_ana.post("/api/v1/me/entries/", body, format="json")
+            again = as_ana.post("/api/v1/me/entries/", body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["advice"] == first.json()["advice"]
+    assert again.json()["alert"] == first.json()["alert"]
+    assert Alert.objects.count() == 1 and Finding.objects.count() == 1
+    assert Delivery.objects.filter(alert__isnull=False).count() == 2
+
+
+def test_numbness_inside_four_hours_is_expected_and_asks_again_at_four_hours(paging, block, report):
+    answer = report(block, 2, numbness="left_leg")
+    assert answer["advice"]["level"] == "expected"
+    assert answer["alert"] is None
+    at_four = CheckIn.objects.get(procedure=block, key="h4")
+    assert at_four.follow_up is True
+
+
+def test_numbness_after_four_hours_pages_the_primary_on_call_only(
+    paging, block, report, worker, smtp_server
+):
+    answer = report(block, 4.1, numbness="left_leg")
+    assert answer["advice"]["level"] == "contact_clinic"
+    assert answer["alert"]["severity"] == "urgent"
+    worker()
+    assert paged(smtp_server) == ["nia@north.example.org"]
+
+
+def test_the_same_finding_again_joins_the_open_alert_without_paging_again(
+    paging, block, report, worker, smtp_server
+):
+    first = report(block, 5, numbness="left_leg")
+    worker()
+    second = report(block, 6, numbness="left_leg")
+    worker()
+    assert second["alert"] == first["alert"]
+    alert = Alert.objects.get()
+    kinds = list(alert.events.values_list("kind", flat=True))
+    assert kinds.count(AlertEventKind.REPEATED) == 1
+    assert paged(smtp_server) == ["nia@north.example.org"]
+
+
+def test_a_finding_that_worsens_raises_the_alert_and_pages_again(
+    paging, ana, block, report, worker, smtp_server
+):
+    report(block, 5, numbness="left_leg")
+    worker()
+    ana.on_anticoagulants = True  # now the same finding is one level higher
+    ana.save(update_fields=["on_anticoagulants"])
+    answer = report(block, 6, numbness="left_leg")
+    worker()
+    alert = Alert.objects.get()
+    assert (alert.severity, alert.escalation_step) == ("emergency", 1)
+    assert answer["advice"]["level"] == "emergency"
+    # Urgent: Nia. Emergency: Nia again, and Dr Cole who did the block.
+    assert paged(smtp_server) == [
+        "cole@north.example.org",
+        "nia@north.example.org",
+        "nia@north.example.org",
+    ]
+    assert AlertEventKind.RAISED in alert.events.values_list("kind", flat=True)
+
+
+def test_unacknowledged_the_backup_then_the_admins_are_paged_after_the_delay(
+    paging, block, report, beat, worker, smtp_server
+):
+    report(block, 1, saddle_numbness=True)
+    worker()
+    alert = Alert.objects.get()
+    assert alert.next_escalation_at == BLOCK + timedelta(hours=1, minutes=5)
+    with time_machine.travel(alert.next_escalation_at - timedelta(seconds=1), tick=False):
+        assert beat()["escalated"] == 0
+    with time_machine.travel(alert.next_escalation_at, tick=False):
+        assert beat()["escalated"] == 1
+        worker()
+    assert "ravi@north.example.org" in paged(smtp_server)
+    with time_machine.travel(alert.next_escalation_at + timedelta(minutes=5), tick=False):
+        assert beat()["escalated"] == 1
+        worker()
+    assert "mara@north.example.org" in paged(smtp_server)
+    alert.refresh_from_db()
+    assert alert.escalation_step == 2
+
+
+def test_after_acknowledgement_nothing_more_is_sent_not_even_a_queued_page(
+    paging, block, report, beat, worker, smtp_server, nurse_nia, as_nia
+):
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    queued = list(Delivery.objects.filter(alert=alert, status=DeliveryStatus.PENDING))
+    assert queued  # planned, not yet sent
+
+    response = as_nia.post(f"/api/v1/alerts/{alert.pk}/acknowledge/")
+    assert response.status_code == 200
+    assert response.json()["state"] == "acknowledged"
+    assert response.json()["acknowledged_by"] == "nia"
+
+    from notifications.services import send_deliveries
+
+    outcomes = send_deliveries([d.pk for d in queued])
+    assert "sent" not in outcomes
+    with time_machine.travel(BLOCK + timedelta(hours=2), tick=False):
+        assert beat()["escalated"] == 0
+        worker()
+    staff_pages = [to for to in paged(smtp_server) if to.endswith("@north.example.org")]
+    assert staff_pages == []  # (Ana's own 2 h check-in reminder still went out)
+
+
+def test_acknowledging_twice_is_harmless(paging, block, report, as_nia, as_cole):
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    assert as_nia.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 200
+    second = as_cole.post(f"/api/v1/alerts/{alert.pk}/acknowledge/")
+    assert second.status_code == 200
+    assert second.json()["acknowledged_by"] == "nia"
+    assert alert.events.filter(kind=AlertEventKind.ACKNOWLEDGED).count() == 1
+
+
+def test_resolving_needs_a_note_and_keeps_it(paging, block, report, as_nia):
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    missing = as_nia.post(f"/api/v1/alerts/{alert.pk}/resolve/", {"note": "  "}, format="json")
+    assert missing.status_code == 400
+    assert "note" in missing.json()
+    done = as_nia.post(
+        f"/api/v1/alerts/{alert.pk}/resolve/",
+        {"note": "Called Ana; seen in ED, discharged."},
+        format="json",
+    )
+    assert done.status_code == 200
+    body = done.json()
+    assert (body["state"], body["resolved_by"]) == ("resolved", "nia")
+    assert body["resolution_note"] == "Called Ana; seen in ED, discharged."
+    assert [e["kind"] for e in body["events"]][-1] == "resolved"
+
+
+def test_alert_detail_shows_the_events_and_the_entry_behind_it(paging, block, report, as_cole):
+    report(block, 1, fever=True, temperature_celsius="38.6")
+    alert = Alert.objects.get()
+    body = as_cole.get(f"/api/v1/alerts/{alert.pk}/").json()
+    assert body["rule"] == "fever"
+    assert [e["kind"] for e in body["events"]][:2] == ["triggered", "paged"]
+    assert len(body["entries"]) == 1 and body["entries"][0]["temperature_celsius"] == "38.6"
+
+
+def test_staff_list_alerts_by_state_and_severity(paging, block, report, as_cole):
+    report(block, 1, saddle_numbness=True)
+    report(block, 1.5, site_problem=True)
+    assert len(as_cole.get("/api/v1/alerts/?state=open").json()["results"]) == 2
+    urgent = as_cole.get("/api/v1/alerts/?severity=urgent").json()["results"]
+    assert [a["rule"] for a in urgent] == ["site_problem"]
+    assert as_cole.get("/api/v1/alerts/?state=resolved").json()["results"] == []
+    assert as_cole.get("/api/v1/alerts/?state=nonsense").status_code == 400
+
+
+def test_omar_of_south_sees_and_touches_nothing_of_norths_alerts(paging, block, report, as_omar):
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    assert as_omar.get("/api/v1/alerts/").json()["results"] == []
+    assert as_omar.get(f"/api/v1/alerts/{alert.pk}/").status_code == 404
+    assert as_omar.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 404
+    alert.refresh_from_db()
+    assert alert.state == AlertState.OPEN
+
+
+def test_a_patient_cannot_read_alerts(paging, block, report, as_ana):
+    report(block, 1, saddle_numbness=True)
+    assert as_ana.get("/api/v1/alerts/").status_code == 404
+
+
+def test_with_nobody_on_call_the_clinic_admins_are_paged(
+    smtp_settings, clean_channel_env, mara, block, report, worker, smtp_server
+):
+    report(block, 5, numbness="right_leg")
+    worker()
+    assert paged(smtp_server) == ["mara@north.example.org"]
+
+
+def test_with_nobody_on_call_and_no_admin_the_fallback_contact_is_paged(
+    smtp_settings, clean_channel_env, north, block, report, worker, smtp_server
+):
+    AlertSettings.objects.create(clinic=north, fallback_email="duty@north.example.org")
+    report(block, 5, numbness="right_leg")
+    worker()
+    assert paged(smtp_server) == ["duty@north.example.org"]
+
+
+def test_silence_after_numbness_raises_an_unresponsive_alert(paging, block, report, beat):
+    report(block, 1.1, numbness="left_leg")  # answers nothing open at 1 h 06; next is 2 h
+    two_hours = CheckIn.objects.get(procedure=block, key="h2")
+    with time_machine.travel(two_hours.closes_at, tick=False):
+        beat()
+    two_hours.refresh_from_db()
+    assert two_hours.status == CheckInStatus.MISSED
+    alert = Alert.objects.get()
+    assert (alert.rule, alert.severity) == ("unresponsive_after_symptom", "urgent")
+    with time_machine.travel(two_hours.closes_at + timedelta(minutes=1), tick=False):
+        beat()  # seen again: still one alert, one finding
+    assert Finding.objects.filter(rule="unresponsive_after_symptom").count() == 1
+
+
+def test_a_missed_check_in_without_an_earlier_symptom_raises_nothing(paging, block, report, beat):
+    report(block, 1.1)
+    two_hours = CheckIn.objects.get(procedure=block, key="h2")
+    with time_machine.travel(two_hours.closes_at, tick=False):
+        beat()
+    assert not Alert.objects.exists()
+
+
+def test_the_clinic_webhook_gets_each_event_signed(
+    paging, north, block, report, worker, httpserver, as_nia
+):
+    received = []
+
+    def handler(request):
+        from werkzeug import Response
+
+        received.append((request.get_data(), request.headers.get("X-Signature-256")))
+        return Response("{}", status=200, content_type="application/json")
+
+    httpserver.expect_request("/pager", method="POST").respond_with_handler(handler)
+    AlertSettings.objects.create(
+        clinic=north, webhook_url=httpserver.url_for("/pager"), webhook_secret=WEBHOOK_SECRET
+    )
+    report(block, 1, bowel_bladder_change=True)
+    worker()
+    alert = Alert.objects.get()
+    as_nia.post(f"/api/v1/alerts/{alert.pk}/acknowledge/")
+    worker()
+
+    events = [json.loads(body)["event"] for body, _ in received]
+    assert events == ["alert.triggered", "alert.acknowledged"]
+    for body, signature in received:
+        expected = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(signature, f"sha256={expected}")
+        payload = json.loads(body)
+        assert payload["alert"]["id"] == alert.pk
+        assert "Ana" not in body.decode()
+
+
+def test_two_escalation_passes_at_once_page_a_step_only_once(paging, block, report, beat):
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    with time_machine.travel(alert.next_escalation_at, tick=False):
+        first = alerts.escalate_due_alerts()
+        second = alerts.escalate_due_alerts()
+    assert (first, second) == (1, 0)
+    steps = Delivery.objects.filter(alert=alert, event="escalated").values_list("step", flat=True)
+    assert set(steps) == {1}
