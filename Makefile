@@ -59,8 +59,9 @@ run: export DEBUG ?= true
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	@if [ "$${SEED_DEMO:-$$DEBUG}" = true ]; then \
-		echo "$(BIN)/python manage.py seed_demo"; \
+		echo "$(BIN)/python manage.py seed_demo && $(BIN)/python manage.py seed_demo_alerts"; \
 		$(BIN)/python manage.py seed_demo; \
+		$(BIN)/python manage.py seed_demo_alerts; \
 	else \
 		echo "==> DEBUG=false: no demo data (its passwords are public); SEED_DEMO=true to load it,"; \
 		echo "    or create a clinic: CLINIC_ADMIN_PASSWORD=... manage.py create_clinic --help"; \

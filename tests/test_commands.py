@@ -86,3 +86,32 @@ def test_create_clinic_refuses_bad_input_and_creates_nothing(
         run("create_clinic", name="East", timezone=timezone, username="erin")
     assert not Clinic.objects.filter(name="East").exists()
     assert not get_user_model().objects.filter(username="erin").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_alerts_puts_nia_on_call_and_opens_bens_alert_once(
+    django_capture_on_commit_callbacks,
+):
+    from notifications.models import Alert, OnCallShift
+
+    run("seed_demo")
+    with django_capture_on_commit_callbacks(execute=False):
+        run("seed_demo_alerts")
+        run("seed_demo_alerts")
+    assert set(OnCallShift.objects.values_list("user__username", "role")) == {
+        ("nia", "primary"),
+        ("dr.cole", "backup"),
+    }
+    alert = Alert.objects.get()
+    assert (alert.patient.display_name, alert.rule, alert.state) == (
+        "Ben Okafor",
+        "numbness_persisting",
+        "open",
+    )
+    # pytest-django's e-mail backend counts as a working channel: Nia is paged once.
+    assert list(alert.deliveries.values_list("staff__username", "channel")) == [("nia", "email")]
+
+
+def test_seed_demo_alerts_needs_seed_demo_first(db):
+    with pytest.raises(CommandError, match="run seed_demo first"):
+        run("seed_demo_alerts")
