@@ -2,8 +2,9 @@
 
 Step 0 pages the primary on call (and, for an emergency, the proceduralist); step 1 the
 backup; step 2 every clinic admin; from step 3 on, all of them again at each interval.
-A step with nobody to page falls back to the clinic's admins, then to its fallback
-contact, then to every clinician of the clinic: an alert is never routed to nobody.
+With nobody on call, step 0 pages the clinic's admins and its fallback contact. A step
+with nobody reachable falls back to the admins, then to the fallback contact, then to every
+clinician of the clinic: an alert is never routed to nobody.
 """
 
 from collections import defaultdict
@@ -111,6 +112,9 @@ def pages_for_step(alert: Alert, step: int, now: datetime) -> list[Page]:
     alerting = AlertSettings.objects.filter(clinic_id=alert.clinic_id).first()
     user_ids = recipients(alert, step, now)
     pages = _pages_of(user_ids)
+    if step == 0 and not oncall.on_call(alert.clinic_id, now).primary:
+        # Nobody on call: the admins are paged (recipients), and the fallback contact too.
+        pages += _fallback_contact(alerting)
     if not pages:
         pages = _pages_of(_admins(alert.clinic_id)) or _fallback_contact(alerting)
     if not pages:

@@ -310,15 +310,16 @@ def test_a_patient_cannot_read_alerts(paging, block, report, as_ana):
     assert as_ana.get("/api/v1/alerts/").status_code == 404
 
 
-def test_with_nobody_on_call_the_clinic_admins_are_paged(
-    smtp_settings, clean_channel_env, mara, block, report, worker, smtp_server
+def test_with_nobody_on_call_the_clinic_admins_and_the_fallback_contact_are_paged(
+    smtp_settings, clean_channel_env, north, mara, block, report, worker, smtp_server
 ):
+    AlertSettings.objects.create(clinic=north, fallback_email="duty@north.example.org")
     report(block, 5, numbness="right_leg")
     worker()
-    assert paged(smtp_server) == ["mara@north.example.org"]
+    assert paged(smtp_server) == ["duty@north.example.org", "mara@north.example.org"]
 
 
-def test_with_nobody_on_call_and_no_admin_the_fallback_contact_is_paged(
+def test_with_nobody_on_call_and_no_admin_only_the_fallback_contact_is_paged(
     smtp_settings, clean_channel_env, north, block, report, worker, smtp_server
 ):
     AlertSettings.objects.create(clinic=north, fallback_email="duty@north.example.org")
@@ -389,3 +390,24 @@ def test_two_escalation_passes_at_once_page_a_step_only_once(paging, block, repo
     assert (first, second) == (1, 0)
     steps = Delivery.objects.filter(alert=alert, event="escalated").values_list("step", flat=True)
     assert set(steps) == {1}
+
+
+def test_with_nobody_on_call_no_admin_and_no_fallback_the_clinicians_are_paged(
+    smtp_settings, clean_channel_env, dr_cole, block, report, worker, smtp_server
+):
+    dr_cole.email = "cole@north.example.org"
+    dr_cole.save(update_fields=["email"])
+    report(block, 5, numbness="right_leg")
+    worker()
+    assert paged(smtp_server) == ["cole@north.example.org"]
+
+
+def test_an_alert_nobody_can_be_paged_for_says_so_in_its_log(
+    clean_channel_env, settings, block, report
+):
+    settings.EMAIL_HOST = ""  # no channel works at all
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    report(block, 5, numbness="right_leg")
+    alert = Alert.objects.get()
+    assert alert.events.filter(kind=AlertEventKind.NO_RECIPIENT).exists()
+    assert alert.state == AlertState.OPEN  # still escalates, and shows on the board
