@@ -7,7 +7,8 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from notifications.config import warn_about_missing_channels
+        from notifications.config import warn_about_missing_channels, warn_about_short_leases
 
         # A channel without credentials is skipped, never a crash: say so once, at start.
         warn_about_missing_channels()
+        warn_about_short_leases()

@@ -225,6 +225,25 @@ def email() -> EmailConfig:
     )
 
 
+def warn_about_short_leases() -> None:
+    """Warn when a send could outlast the lease that keeps others off it.
+
+    The sender stops starting sends early enough that the slowest one (connect and read
+    timeouts, each in full) ends inside ``DELIVERY_SEND_LEASE_SECONDS``; with a lease shorter
+    than that, every batch sends one message and hands the rest on, and a slow send can be
+    taken over by the sweeper and sent twice.
+    """
+    slowest = 2 * max(http_timeout()[0], getattr(settings, "EMAIL_TIMEOUT", None) or 0)
+    lease = settings.DELIVERY_SEND_LEASE_SECONDS
+    if lease <= slowest:
+        logger.warning(
+            "DELIVERY_SEND_LEASE_SECONDS (%s) should be longer than twice the slowest send "
+            "timeout (NOTIFY_HTTP_TIMEOUT / EMAIL_TIMEOUT: %s s each way)",
+            lease,
+            slowest / 2,
+        )
+
+
 def warn_about_missing_channels() -> None:
     """Log one WARNING per channel that cannot send, saying which setting is missing.
 

@@ -665,3 +665,18 @@ def test_registry_has_one_transport_per_channel():
     }
     with pytest.raises(LookupError):
         get_transport("pager")
+
+
+def test_a_send_lease_shorter_than_a_slow_send_is_warned_about(settings, clean_channel_env, caplog):
+    clean_channel_env.setenv("NOTIFY_HTTP_TIMEOUT", "30")
+    settings.EMAIL_TIMEOUT = 10
+    settings.DELIVERY_SEND_LEASE_SECONDS = 45
+    with caplog.at_level(logging.WARNING, logger="notifications"):
+        config.warn_about_short_leases()
+    assert "DELIVERY_SEND_LEASE_SECONDS (45)" in caplog.text
+
+    caplog.clear()
+    clean_channel_env.setenv("NOTIFY_HTTP_TIMEOUT", "10")
+    with caplog.at_level(logging.WARNING, logger="notifications"):
+        config.warn_about_short_leases()
+    assert caplog.text == ""
