@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from diary import services
+from diary import review, services
 from diary.api.permissions import IsClinicStaff, staff_membership
+from diary.api.review_serializers import DiagnosticResponseSerializer, RfaReadinessSerializer
 from diary.api.serializers import (
     ENTRY_PREFETCH,
     EnrollmentCodeSerializer,
@@ -92,7 +93,10 @@ class PatientViewSet(
     filterset_class = PatientFilter
 
     def scoped_queryset(self):
-        return Patient.objects.filter(clinic=self.clinic).order_by("display_name", "id")
+        queryset = Patient.objects.filter(clinic=self.clinic).order_by("display_name", "id")
+        if self.action == "rfa_readiness":
+            queryset = queryset.select_related("clinic")  # its time zone dates the blocks
+        return queryset
 
     @extend_schema(responses={201: PatientCreatedSerializer})
     def create(self, request, *args, **kwargs):
@@ -115,6 +119,13 @@ class PatientViewSet(
         code, expires_at = services.issue_enrollment_code(self.get_object())
         body = {"enrollment_code": code, "enrollment_code_expires_at": expires_at}
         return Response(EnrollmentCodeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: RfaReadinessSerializer})
+    @action(detail=True, methods=["get"], url_path="rfa-readiness")
+    def rfa_readiness(self, request, pk=None):
+        """Whether the patient is ready for radiofrequency ablation, with each criterion."""
+        readiness = review.rfa_readiness(self.get_object())
+        return Response(RfaReadinessSerializer(readiness).data)
 
 
 class ProcedureFilter(django_filters.FilterSet):
@@ -141,6 +152,8 @@ class ProcedureViewSet(
 
     def scoped_queryset(self):
         queryset = Procedure.objects.filter(patient__clinic=self.clinic)
+        if self.action == "diagnostic_response":
+            return queryset.select_related("patient")  # the rules are its clinic's
         if self.action != "list":
             queryset = queryset.prefetch_related("checkins")
         return queryset
@@ -178,3 +191,11 @@ class ProcedureViewSet(
         )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(EntrySerializer(page, many=True).data)
+
+    # Not named ``response``: DRF stores the view's result in ``self.response``.
+    @extend_schema(responses={200: DiagnosticResponseSerializer})
+    @action(detail=True, methods=["get"], url_path="response", url_name="response")
+    def diagnostic_response(self, request, pk=None):
+        """The block's diagnostic response: relief at each reading, peak, duration, verdict."""
+        verdict = review.procedure_response(self.get_object())
+        return Response(DiagnosticResponseSerializer(verdict).data)

@@ -121,6 +121,8 @@ STAFF_OBJECT_ENDPOINTS = [
     ("patch", "procedures/{block}/", {"steroid": True}),
     ("post", "procedures/{block}/cancel/", None),
     ("get", "procedures/{block}/entries/", None),
+    ("get", "procedures/{block}/response/", None),
+    ("get", "patients/{ana}/rfa-readiness/", None),
     ("get", "patients/{ana}/deliveries/", None),
     ("get", "patients/{ana}/contact/", None),
     ("patch", "patients/{ana}/contact/", {"channel_order": "email"}),

@@ -1,0 +1,81 @@
+"""Read-only serializers of the clinician's review: a block's response and RFA readiness.
+
+They serialize the dataclasses of ``diary.response``; every field is computed, none stored.
+"""
+
+from rest_framework import serializers
+
+from diary.response import INDETERMINATE, NEGATIVE, POSITIVE
+
+
+class ReadingReliefSerializer(serializers.Serializer):
+    minutes_after_block = serializers.IntegerField(help_text="Whole minutes since the block.")
+    pain_score = serializers.IntegerField(help_text="Usual pain at the reading, 0-10.")
+    relief_percent = serializers.FloatField(
+        allow_null=True, help_text="Relief against the baseline pain, in %; null if it is 0."
+    )
+    activity_ok = serializers.BooleanField(
+        allow_null=True, help_text="Could the patient do a previously painful activity?"
+    )
+
+
+class DiagnosticResponseSerializer(serializers.Serializer):
+    """The diagnostic response of a block, from its diary and the clinic's rules."""
+
+    baseline_pain = serializers.IntegerField(help_text="Pain before the block, 0-10.")
+    threshold_percent = serializers.IntegerField(
+        help_text="Relief that counts as a response (the clinic's rule, e.g. 80 or 50)."
+    )
+    expected_window_minutes = serializers.IntegerField(
+        help_text="How long the anaesthetic used is expected to act (the clinic's rule)."
+    )
+    readings = ReadingReliefSerializer(
+        many=True, help_text="Every reading from the block on, by time (pre-block ones left out)."
+    )
+    peak_relief_percent = serializers.FloatField(
+        allow_null=True, help_text="Highest relief inside the expected window; null if none."
+    )
+    peak_at_minutes = serializers.IntegerField(
+        allow_null=True, help_text="When the peak was, in minutes after the block."
+    )
+    minutes_at_or_above_threshold = serializers.IntegerField(
+        help_text="Minutes between consecutive readings both at or above the threshold and "
+        "at most 2 h apart; nothing is extrapolated past the last reading."
+    )
+    verdict = serializers.ChoiceField(
+        choices=[POSITIVE, NEGATIVE, INDETERMINATE],
+        help_text="positive, negative or indeterminate (too few readings, or baseline 0).",
+    )
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why, in words, the verdict's own first."
+    )
+    relief_beyond_window = serializers.BooleanField(
+        help_text="Relief at or above the threshold long after the window: flagged for review."
+    )
+    function_improved = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether the activity could be done while relief was at or above the "
+        "threshold; null if not reported.",
+    )
+    relief_end_observed = serializers.BooleanField(
+        allow_null=True,
+        help_text="False if relief was still at or above the threshold when the readings "
+        "stopped (its duration is then a lower bound); null if none was counted.",
+    )
+
+
+class RfaReadinessSerializer(serializers.Serializer):
+    """Whether the patient meets the criteria for radiofrequency ablation."""
+
+    ready = serializers.BooleanField(
+        help_text="Two positive diagnostic blocks on the same levels and side, far enough "
+        "apart, within the yearly limit of diagnostic sessions."
+    )
+    blocks = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the blocks it rests on: the qualifying pair, or the positive "
+        "diagnostic blocks found so far.",
+    )
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Each criterion, met or not, in words."
+    )
