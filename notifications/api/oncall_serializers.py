@@ -3,6 +3,7 @@ from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from diary.api.fields import StrictCharField, StrictIntegerField, StrictSerializerMixin
+from diary.api.serializers import DeviceSerializer
 from diary.models import E164
 from notifications.clinic_settings import MAX_DELAY_SECONDS, MIN_DELAY_SECONDS
 from notifications.models import OnCallShift, StaffDevice
@@ -132,17 +133,8 @@ class ClinicSettingsSerializer(StrictSerializerMixin, serializers.Serializer):
     )
 
 
-class StaffDeviceSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    """A staff phone's push token, for alert pages."""
+class StaffDeviceSerializer(DeviceSerializer):
+    """A staff phone's push token, for alert pages: the same shape as a patient's phone."""
 
-    class Meta:
+    class Meta(DeviceSerializer.Meta):
         model = StaffDevice
-        fields = ["id", "platform", "token", "created_at"]
-        read_only_fields = ["id", "created_at"]
-        # A known (platform, token) is an upsert in register_staff_device, not a 400: drop
-        # the unique-together validator DRF derives from the model's constraint.
-        validators = []
-        extra_kwargs = {
-            "platform": {"help_text": "fcm (Android) or apns (iOS)."},
-            "token": {"help_text": "The push token the platform gave the app.", "validators": []},
-        }
