@@ -117,6 +117,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if strict_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# The staff dashboard (notifications/dashboard/).
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:today"
+LOGOUT_REDIRECT_URL = "dashboard:login"
 
 # Diary entries are a few hundred bytes; anything near this limit is not a diary entry.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=64 * 1024)

@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("diary.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
+    path("dashboard/", include("notifications.dashboard.urls")),
 ]

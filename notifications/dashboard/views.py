@@ -1,0 +1,286 @@
+"""The staff dashboard: server-rendered pages over the clinic's diary and alerts.
+
+Views are thin: read through ``queries`` (always scoped to the signed-in user's clinic),
+write only through the alert services. Every response says ``no-store``: nothing with
+patient data may stay in a browser's cache after sign-out.
+"""
+
+import time
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.throttling import ScopedRateThrottle
+
+from diary import review
+from diary.api.permissions import staff_membership
+from diary.models import CheckInStatus, ProcedureKind, ProcedureStatus
+from diary.services import DiaryError
+from notifications import alerts
+from notifications.dashboard import queries
+
+# Signed out after this long without a request; the alert board's polling counts as use
+# (a board left open on the ward must keep showing new alerts), up to the session's
+# absolute age, SESSION_COOKIE_AGE (a shift, 8 h by default).
+IDLE_SECONDS = getattr(settings, "DASHBOARD_IDLE_SECONDS", 30 * 60)
+SIGNED_IN_AT = "dashboard_signed_in_at"
+POLL_SECONDS = 5
+
+
+def _start_session(request) -> None:
+    request.session.set_expiry(IDLE_SECONDS)
+    request.session[SIGNED_IN_AT] = time.time()
+
+
+def _session_too_old(request) -> bool:
+    signed_in_at = request.session.setdefault(SIGNED_IN_AT, time.time())
+    return time.time() - signed_in_at > settings.SESSION_COOKIE_AGE
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _to_login(request):
+    if _is_htmx(request):
+        # An XHR would follow a redirect and swap the login form into the board: send
+        # the whole page to the login instead, so stale alerts do not stay on screen.
+        login = f"{resolve_url(settings.LOGIN_URL)}?next={reverse('dashboard:alert_board')}"
+        return HttpResponse(status=401, headers={"HX-Redirect": login})
+    return redirect_to_login(request.get_full_path())
+
+
+def staff_only(view):
+    """Signed-in clinic staff only; the view gets their clinic. Anyone else's object, or
+    a user without a clinic, gets 404, as in the API. Times show in the clinic's zone."""
+
+    @never_cache
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return _to_login(request)
+        membership = staff_membership(request.user)
+        if membership is None:
+            return _not_found(request)
+        if _session_too_old(request):
+            logout(request)
+            return _to_login(request)
+        request.session.set_expiry(IDLE_SECONDS)  # marks the session saved: idle time restarts
+        try:
+            with timezone.override(ZoneInfo(membership.clinic.timezone)):
+                return view(request, membership.clinic, *args, **kwargs)
+        except Http404:
+            return _not_found(request)
+
+    return wrapped
+
+
+def _not_found(request):
+    return render(request, "dashboard/not_found.html", status=404)
+
+
+def _page(request, template, context, status=200):
+    context = {"idle_refresh": IDLE_SECONDS + 5, "poll_seconds": POLL_SECONDS, **context}
+    return render(request, template, context, status=status)
+
+
+# --- Signing in and out --------------------------------------------------------------------
+
+
+class StaffLoginForm(AuthenticationForm):
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        # Same words as a wrong password: the form does not tell who has an account.
+        if staff_membership(user) is None:
+            raise self.get_invalid_login_error()
+
+
+class StaffLoginView(LoginView):
+    template_name = "dashboard/login.html"
+    authentication_form = StaffLoginForm
+    extra_context = {"idle_minutes": IDLE_SECONDS // 60}
+    # The API's staff login rate (THROTTLE_LOGIN), and the same budget: one password guesser
+    # cannot double it by alternating between the two doors.
+    throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        if not ScopedRateThrottle().allow_request(request, self):
+            context = self.get_context_data(form=self.get_form_class()(request), throttled=True)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        _start_session(self.request)
+        return response
+
+
+class StaffLogoutView(LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # Also drop anything the browser kept despite no-store (e.g. its back-forward cache).
+        response["Clear-Site-Data"] = '"cache"'
+        return response
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+
+@staff_only
+@require_GET
+def today(request, clinic):
+    now = timezone.now()
+    recent, coming = queries.today(clinic, now)
+    for row in recent:
+        row.verdict = _verdict_or_none(row.procedure)
+    return _page(
+        request,
+        "dashboard/today.html",
+        {
+            "nav": "today",
+            "clinic": clinic,
+            "now": now,
+            "recent": recent,
+            "coming": coming,
+            "live_alerts": queries.live_alerts(clinic),
+        },
+    )
+
+
+@staff_only
+@require_GET
+def procedure(request, clinic, procedure_id):
+    block = queries.procedure_of(clinic, procedure_id)
+    checkins = queries.checkins(block)
+    missed = [c for c in checkins if c.status == CheckInStatus.MISSED]
+    verdict = review.procedure_response(block)
+    now = timezone.now()
+    others = queries.other_blocks(block)
+    readiness = review.rfa_readiness(block.patient)
+    counted = sorted(
+        (b for b in [block, *others] if b.pk in readiness.blocks), key=lambda b: b.performed_at
+    )
+    return _page(
+        request,
+        "dashboard/procedure.html",
+        {
+            "clinic": clinic,
+            "now": now,
+            "procedure": block,
+            # The chart uses the verdict's readings and window whatever the block's kind.
+            "verdict": verdict if _verdict_applies(block) else None,
+            "readings": queries.readings(block),
+            "checkins": checkins,
+            "missed": missed,
+            "findings": queries.findings(block),
+            "alerts": queries.patient_alerts(block),
+            "others": [(other, _verdict_or_none(other)) for other in others],
+            "readiness": readiness,
+            "readiness_blocks": counted,
+            "chart": queries.chart_data(block, checkins, verdict, now),
+            "chart_summary": queries.chart_summary(verdict, missed),
+        },
+    )
+
+
+def _verdict_applies(block) -> bool:
+    """A verdict means something only for a diagnostic block that has been done."""
+    return (
+        block.kind == ProcedureKind.DIAGNOSTIC_MBB
+        and block.status != ProcedureStatus.CANCELLED
+        and block.performed_at <= timezone.now()
+    )
+
+
+def _verdict_or_none(block):
+    return review.procedure_response(block) if _verdict_applies(block) else None
+
+
+@staff_only
+@require_GET
+def alert_board(request, clinic):
+    return _page(request, "dashboard/board.html", _board_context(clinic))
+
+
+@staff_only
+@require_GET
+def board_fragment(request, clinic):
+    """The board's content, polled by htmx; "no change" (204) when it would look the same."""
+    context = _board_context(clinic)
+    if request.GET.get("v") == context["board"].version:
+        return HttpResponse(status=204)
+    return _page(request, "dashboard/_board_response.html", context)
+
+
+def _board_context(clinic, **extra):
+    board = queries.board(clinic, timezone.now())
+    return {"nav": "board", "clinic": clinic, "board": board, **extra}
+
+
+@staff_only
+@require_GET
+def alert_detail(request, clinic, alert_id):
+    return _page(request, "dashboard/alert.html", _alert_context(clinic, alert_id))
+
+
+def _alert_context(clinic, alert_id, **extra):
+    alert = queries.alert_with_history(clinic, alert_id)
+    entries = {e.finding.entry for e in alert.events.all() if e.finding and e.finding.entry}
+    return {
+        "clinic": clinic,
+        "now": timezone.now(),
+        "alert": alert,
+        "entries": [
+            (entry, queries.symptoms(entry))
+            for entry in sorted(entries, key=lambda e: (e.recorded_at, e.pk))
+        ],
+        **extra,
+    }
+
+
+# --- Actions (writes go through notifications.alerts) --------------------------------------
+
+
+@staff_only
+@require_POST
+def acknowledge(request, clinic, alert_id):
+    alert = queries.alert_of(clinic, alert_id)
+    alerts.acknowledge_alert(alert, request.user)
+    return _after_action(request, clinic, alert)
+
+
+@staff_only
+@require_POST
+def resolve(request, clinic, alert_id):
+    alert = queries.alert_of(clinic, alert_id)
+    try:
+        alerts.resolve_alert(alert, request.user, request.POST.get("note", ""))
+    except DiaryError as error:
+        # 422 is swapped in by htmx (base.html's htmx-config), so the board shows why.
+        if _is_htmx(request):
+            context = _board_context(clinic, error=error.message, error_alert=alert)
+            return _page(request, "dashboard/_board_response.html", context, status=422)
+        context = _alert_context(clinic, alert.pk, error=error.message)
+        return _page(request, "dashboard/alert.html", context, status=422)
+    return _after_action(request, clinic, alert)
+
+
+def _after_action(request, clinic, alert):
+    if _is_htmx(request):
+        return _page(request, "dashboard/_board_response.html", _board_context(clinic))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("dashboard:alert", args=[alert.pk])
+    return redirect(target)
