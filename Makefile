@@ -23,14 +23,14 @@ PYTEST_ARGS ?=
 # Options for bench/ingest, e.g. `make bench BENCH_ARGS="--duration 30"`.
 BENCH_ARGS ?=
 
-.PHONY: help venv run test lint schema bench clean distclean
+.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts clean distclean
 
 help:
 	@echo "make run     set up .venv, migrate, load demo data, start web + worker + beat"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make schema  validate the OpenAPI schema (fails on warnings)"
-	@echo "make bench   run bench/ingest"
+	@echo "make bench   run bench/ingest (also: make bench-dispatch, make bench-alerts)"
 	@echo "make clean   remove var/ (local database, broker, beat schedule) and caches"
 	@echo "make distclean  clean, and remove .venv"
 
@@ -91,6 +91,12 @@ schema: venv
 
 bench: venv
 	$(BIN)/python bench/ingest $(BENCH_ARGS)
+
+bench-dispatch: venv
+	$(BIN)/python bench/dispatch $(BENCH_ARGS)
+
+bench-alerts: venv
+	$(BIN)/python bench/alert_latency $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

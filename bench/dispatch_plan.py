@@ -91,10 +91,11 @@ PROCEDURES_SQL = """
 CHECKINS_SQL = """
     INSERT INTO diary_checkin (
         procedure_id, key, kind, due_at, closes_at, status, label, remind_at, rereminder_at,
-        plan_version
+        plan_version, follow_up
     )
     SELECT p.id, s.key, s.kind, d.due_at, d.due_at + s.window_minutes * interval '1 minute',
-           'upcoming', s.label, d.due_at, d.due_at + s.window_minutes * interval '30 seconds', 1
+           'upcoming', s.label, d.due_at, d.due_at + s.window_minutes * interval '30 seconds', 1,
+           false
     FROM diary_procedure p
     CROSS JOIN diary_protocolstep s
     CROSS JOIN LATERAL (

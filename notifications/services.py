@@ -206,15 +206,19 @@ def enqueue(deliveries: list[Delivery]) -> None:
 
     pending = [d for d in deliveries if d.status == DeliveryStatus.PENDING]
     now = timezone.now()
-    by_time: dict[datetime, list[int]] = {}
+    # Alert pages have a queue of their own, never mixed with reminders in one task: a page
+    # raised during the morning's burst of 10:00 reminders must not wait behind them.
+    by_time: dict[tuple[datetime, str], list[int]] = {}
     for delivery in pending:
-        by_time.setdefault(delivery.next_attempt_at, []).append(delivery.pk)
-    for send_at, ids in sorted(by_time.items()):
+        queue = settings.CELERY_ALERT_QUEUE if delivery.alert_id else None
+        by_time.setdefault((delivery.next_attempt_at, queue or ""), []).append(delivery.pk)
+    for (send_at, queue), ids in sorted(by_time.items()):
         countdown = max(0.0, (send_at - now).total_seconds())
+        options = {"countdown": countdown, **({"queue": queue} if queue else {})}
         for start in range(0, len(ids), settings.SEND_BATCH):
             chunk = ids[start : start + settings.SEND_BATCH]
             try:
-                send_deliveries.apply_async((chunk,), countdown=countdown)
+                send_deliveries.apply_async((chunk,), **options)
             except Exception:  # the broker's errors vary by transport; all mean "later"
                 log.exception("could not enqueue deliveries %s; the sweeper will", chunk)
                 return
@@ -334,7 +338,12 @@ def _hand_on(deliveries: list[Delivery]) -> int:
         claim_token=None,
     )
     enqueue(
-        [Delivery(pk=d.pk, status=DeliveryStatus.PENDING, next_attempt_at=now) for d in deliveries]
+        [
+            Delivery(
+                pk=d.pk, status=DeliveryStatus.PENDING, next_attempt_at=now, alert_id=d.alert_id
+            )
+            for d in deliveries
+        ]
     )
     return len(deliveries)
 
@@ -582,7 +591,7 @@ def sweep_deliveries(now: datetime | None = None) -> int:
             status=DeliveryStatus.PENDING, lease_until=lease, next_attempt_at=now
         )
         swept += Delivery.objects.filter(pk__in=ids, lease_until=lease).only(
-            "pk", "status", "next_attempt_at"
+            "pk", "status", "next_attempt_at", "alert_id"
         )
     if swept:
         log.warning("sweeper re-enqueued %d deliveries", len(swept))

@@ -149,7 +149,9 @@ def start_worker(
     command = [sys.executable, "-m", "celery", "-A", "backend", "worker", "--pool", pool]
     if pool == "prefork":  # one child, as time limits are only enforced there
         command += ["--concurrency", "1"]
-    command += ["--queues", queue, "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+    # Both queues, as the Procfile's main worker: its own and its alert queue.
+    queues = f"{queue},{queue}-alerts"
+    command += ["--queues", queues, "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     command += ["--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h"]
     if beat:
         command += ["--beat", "--schedule", str(folder / f"{name}-beat-schedule")]

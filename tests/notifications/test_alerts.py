@@ -411,3 +411,29 @@ def test_an_alert_nobody_can_be_paged_for_says_so_in_its_log(
     alert = Alert.objects.get()
     assert alert.events.filter(kind=AlertEventKind.NO_RECIPIENT).exists()
     assert alert.state == AlertState.OPEN  # still escalates, and shows on the board
+
+
+def test_pages_go_on_a_queue_of_their_own_so_reminders_never_delay_them(
+    paging, settings, block, report, monkeypatch, beat
+):
+    from notifications.tasks import send_deliveries
+
+    queues = []
+    monkeypatch.setattr(
+        send_deliveries._get_current_object(),
+        "apply_async",
+        lambda args, **options: queues.append((options.get("queue"), list(args[0]))),
+    )
+    report(block, 1, saddle_numbness=True)
+    pages = set(Delivery.objects.filter(alert__isnull=False).values_list("pk", flat=True))
+    assert queues and all(queue == settings.CELERY_ALERT_QUEUE for queue, _ in queues)
+    assert {pk for _, ids in queues for pk in ids} == pages
+
+    queues.clear()
+    two_hours = CheckIn.objects.get(procedure=block, key="h2")
+    with time_machine.travel(two_hours.remind_at, tick=False):
+        beat()  # Ana's 2 h reminder, and the alert's escalation to Ravi
+    by_queue = {queue: set(ids) for queue, ids in queues}
+    reminders = set(Delivery.objects.filter(checkin=two_hours).values_list("pk", flat=True))
+    escalation = set(Delivery.objects.filter(event="escalated").values_list("pk", flat=True))
+    assert by_queue == {None: reminders, settings.CELERY_ALERT_QUEUE: escalation}
