@@ -69,7 +69,7 @@ run: venv
 	@echo
 	@echo "==> Admin:    http://127.0.0.1:$(PORT)/admin/"
 	@echo "==> API docs: http://127.0.0.1:$(PORT)/api/v1/docs/"
-	@echo "==> Starting web, worker and beat (Procfile); Ctrl-C stops all three."
+	@echo "==> Starting web, worker, alerts worker and beat (Procfile); Ctrl-C stops them all."
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT) --env /dev/null
 
