@@ -296,12 +296,26 @@ def replan_checkins(procedure: Procedure) -> None:
         elif checkin.status != CheckInStatus.ANSWERED and _follow_plan(checkin, planned, now):
             changed.append(checkin)
     for key, checkin in existing.items():
-        if key not in plan and checkin.status in (*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED):
+        if key == triaging.FOLLOWUP_KEY:
+            if checkin.status in OPEN_CHECKIN_STATUSES and _follow_block(checkin, procedure, now):
+                changed.append(checkin)
+        elif key not in plan and checkin.status in (*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED):
             checkin.status = CheckInStatus.CANCELLED
             checkin.plan_version += 1
             changed.append(checkin)
     CheckIn.objects.bulk_update(changed, _PLANNED_FIELDS)
     CheckIn.objects.bulk_create(created)
+
+
+def _follow_block(followup: CheckIn, procedure: Procedure, now: datetime) -> bool:
+    """The "still numb?" check-in triage added is not in the protocol: it moves with the
+    block's corrected time instead of being cancelled as a step that no longer applies."""
+    planned = triaging.followup_plan(procedure)
+    if (followup.due_at, followup.closes_at) == (planned.due_at, planned.closes_at):
+        return False
+    _apply_plan(followup, planned, now)
+    followup.plan_version += 1
+    return True
 
 
 def _follow_plan(checkin: CheckIn, planned: schedule.PlannedCheckIn, now: datetime) -> bool:

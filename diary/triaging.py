@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils.module_loading import import_string
 
-from diary import rulesets, triage
+from diary import rulesets, schedule, triage
 from diary.models import (
     CheckIn,
     CheckInStatus,
@@ -120,13 +120,31 @@ def _previous_facts(entry: DiaryEntry) -> triage.EntryFacts | None:
     return facts_of(previous) if previous else None
 
 
+def followup_plan(procedure: Procedure, hours: float | None = None) -> schedule.PlannedCheckIn:
+    """When the "still numb?" check-in of a block falls: ``hours`` after it, by default the
+    clinic's current ``followup_hours``."""
+    if hours is None:
+        rules = rulesets.rules_of(rulesets.active_rule_set(procedure.patient.clinic_id))
+        hours = rules.followup_hours
+    at = procedure.performed_at + timedelta(hours=hours)
+    return schedule.PlannedCheckIn(
+        key=FOLLOWUP_KEY,
+        kind=schedule.AFTER_BLOCK,
+        due_at=at,
+        closes_at=at + FOLLOWUP_WINDOW,
+        label=FOLLOWUP_LABEL,
+        remind_at=at,
+    )
+
+
 def plan_followup(procedure: Procedure, hours: float) -> None:
     """Ask "is your leg still numb or weak?" at ``hours`` after the block.
 
     The check-in already open then carries the question when there is one (the default
     protocol's 4 h reading); otherwise a check-in of its own is added, once.
     """
-    at = procedure.performed_at + timedelta(hours=hours)
+    planned = followup_plan(procedure, hours)
+    at = planned.due_at
     existing = procedure.checkins.filter(due_at__lte=at, closes_at__gt=at).exclude(
         status=CheckInStatus.CANCELLED
     )
@@ -136,11 +154,12 @@ def plan_followup(procedure: Procedure, hours: float) -> None:
         return
     CheckIn.objects.create(
         procedure=procedure,
-        key=FOLLOWUP_KEY,
-        due_at=at,
-        closes_at=at + FOLLOWUP_WINDOW,
-        label=FOLLOWUP_LABEL,
-        remind_at=at,
+        key=planned.key,
+        kind=planned.kind,
+        due_at=planned.due_at,
+        closes_at=planned.closes_at,
+        label=planned.label,
+        remind_at=planned.remind_at,
         follow_up=True,
     )
 

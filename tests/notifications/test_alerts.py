@@ -437,3 +437,19 @@ def test_pages_go_on_a_queue_of_their_own_so_reminders_never_delay_them(
     reminders = set(Delivery.objects.filter(checkin=two_hours).values_list("pk", flat=True))
     escalation = set(Delivery.objects.filter(event="escalated").values_list("pk", flat=True))
     assert by_queue == {None: reminders, settings.CELERY_ALERT_QUEUE: escalation}
+
+
+def test_a_still_numb_check_in_of_its_own_moves_with_a_corrected_block_time(
+    paging, north, block, report
+):
+    from diary import rulesets, services
+
+    rulesets.set_overrides(north, {"followup_hours": 3.75})  # after 3 h closes, before 4 h
+    report(block, 2, numbness="left_leg")
+    followup = CheckIn.objects.get(procedure=block, key="followup")
+    assert followup.due_at == BLOCK + timedelta(hours=3.75)
+
+    services.update_procedure(block, performed_at=BLOCK + timedelta(minutes=30))
+    followup.refresh_from_db()
+    assert followup.status == CheckInStatus.UPCOMING
+    assert followup.due_at == BLOCK + timedelta(minutes=30, hours=3.75)
