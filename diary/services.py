@@ -439,7 +439,13 @@ def _claim(candidates, limit: int, changes: dict) -> list[CheckIn]:
 # --- Diary entries ------------------------------------------------------------------
 
 
-def entry_fingerprint(data: dict) -> str:
+# Safety answers added after entries were first fingerprinted: an entry stored before them
+# was hashed without them, so its retry (which cannot carry them) is also compared that way.
+LATER_ENTRY_FIELDS = ("temperature_celsius", "severe_back_pain", "headache_on_standing")
+LATER_ENTRY_FIELDS += ("unable_to_urinate",)
+
+
+def entry_fingerprint(data: dict, *, without: tuple = ()) -> str:
     """A stable hash of an entry's content, to tell a retry from a different entry.
 
     Omitted fields count as their defaults, so ``{"numbness": "none"}`` and a body
@@ -454,8 +460,18 @@ def entry_fingerprint(data: dict) -> str:
         return value if isinstance(value, (bool, int, type(None))) else str(value)
 
     content = {**_entry_defaults(), **data}  # a copy: the cached defaults stay as they are
+    for name in without:
+        content.pop(name, None)
     canonical = json.dumps({k: plain(v) for k, v in content.items()}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _same_entry(stored: str, fingerprint: str, data: dict) -> bool:
+    if stored == fingerprint:
+        return True
+    if any(data.get(name) not in (None, False) for name in LATER_ENTRY_FIELDS):
+        return False
+    return stored == entry_fingerprint(data, without=LATER_ENTRY_FIELDS)
 
 
 @functools.cache
@@ -501,7 +517,7 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
         )
         if existing is None:
             raise
-        if existing.fingerprint != fingerprint:
+        if not _same_entry(existing.fingerprint, fingerprint, data):
             raise EntryConflict(existing) from None
         existing.outcome = triaging.stored_outcome(existing)
         return existing, False

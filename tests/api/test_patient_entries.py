@@ -385,3 +385,22 @@ def test_naming_the_checkin_costs_no_more_than_finding_it(
         response = post(as_ana, entry_for(anas_block, checkin=h2.id))
 
     assert response.status_code == 201
+
+
+def test_a_retry_of_a_reading_stored_before_the_new_safety_answers_is_still_a_retry(
+    as_ana, anas_block, entry_for
+):
+    body = entry_for(anas_block, pain_score=4)
+    assert as_ana.post("/api/v1/me/entries/", body).status_code == 201
+    entry = DiaryEntry.objects.get(client_id=body["client_id"])
+    # As fingerprinted before temperature_celsius and the other later answers existed.
+    data = {**body, "procedure": anas_block, "recorded_at": entry.recorded_at}
+    data["client_id"] = entry.client_id
+    legacy = services.entry_fingerprint(data, without=services.LATER_ENTRY_FIELDS)
+    DiaryEntry.objects.filter(pk=entry.pk).update(fingerprint=legacy)
+
+    again = as_ana.post("/api/v1/me/entries/", body)
+    assert again.status_code == 200
+    assert again.json()["id"] == entry.pk
+    changed = as_ana.post("/api/v1/me/entries/", {**body, "severe_back_pain": True})
+    assert changed.status_code == 409
