@@ -291,6 +291,12 @@ DISPATCH_LOOKAHEAD_SECONDS = env.float(
 # Deliveries per send task: reading and claiming a batch costs a few statements whatever its
 # size (bench/dispatch: 20 → 100 cut a reminder's worker CPU by a third).
 SEND_BATCH = env.int("SEND_BATCH", default=100)
+# Reminder pushes sent are recorded in groups of this many (one statement a group), not one
+# statement each: a worker killed mid-group sends the group's unrecorded pushes again, each
+# with its collapse id, so the phone replaces it rather than showing it twice. SMS, e-mail,
+# webhooks and alert pages are recorded at once whatever this says. 1 records every push at
+# once.
+PUSH_RECORD_GROUP = max(1, env.int("PUSH_RECORD_GROUP", default=10))
 # A send task starts no new send after this: one started just before it, taking as long as
 # a send can (connect + read timeouts, 2 x NOTIFY_HTTP_TIMEOUT), still ends before the
 # task's soft time limit would cut it mid-request. The rest goes on in a fresh task.

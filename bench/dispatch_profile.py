@@ -12,9 +12,11 @@ from pathlib import Path
 # (label, a frame marker): share of the children's samples with that frame on the stack.
 BUCKETS = [
     ("send task (notifications.tasks.send_deliveries)", "send_deliveries (notifications/tasks.py"),
-    ("  HTTP POST to the receiver, requests → urllib3 → http.client", "Session.post (requests/"),
-    ("    requests reading proxy settings from the environment", "merge_environment_settings"),
+    ("  FCM transport: the message and its POST, urllib3 → http.client", "FcmTransport.send ("),
+    ("    through requests (where a proxy is configured)", "Session.post (requests/"),
     ("  SQL: Django cursor → psycopg → PostgreSQL's answer", "_execute_with_wrappers (django/"),
+    ("  claiming the batch (SQL and Python)", "_claim_for_sending ("),
+    ("  recording the sends (SQL and Python)", "_record_successes ("),
     ("  ORM compiling queries", "SQLCompiler.as_sql ("),
     ("  connecting to PostgreSQL", "BaseDatabaseWrapper.connect (django/"),
     ("beat's tick task (notifications.tasks.tick)", "tick (notifications/tasks.py"),

@@ -588,7 +588,7 @@ def run_all(bench: Bench, empty_db: str) -> dict:
     bench.postmaster_pid = postmaster_pid(bench.own_backend)
     bench.redis_pid = int(redis_client().info("server")["process_id"])
 
-    batch = int(bench.env.get("SEND_BATCH") or 20)
+    batch = settings.SEND_BATCH  # as the workers use it
     print(f"send task body in this process: {IN_PROCESS_SENDS:,} reminders, {batch} per call")
 
     def cpu_now():
@@ -657,6 +657,7 @@ def settings_note() -> str:
 
     names = [
         "SEND_BATCH",
+        "PUSH_RECORD_GROUP",
         "DISPATCH_BATCH",
         "DISPATCH_TIME_BUDGET_SECONDS",
         "SEND_TASK_BUDGET_SECONDS",

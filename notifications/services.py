@@ -10,6 +10,7 @@ crashed worker's lease runs out and the sweeper hands the row to another.
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -39,7 +40,7 @@ from notifications.paging import PAGING_EVENTS
 from notifications.reach import enabled_channels, reachability
 from notifications.routing import Target, first_reachable
 from notifications.transports import get_transport
-from notifications.transports.base import TransportError
+from notifications.transports.base import SendResult, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -237,8 +238,12 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
     """Send each delivery that is still wanted and that nobody else holds.
 
     The batch is read and claimed in a few statements (a claim token marks the rows
-    this call won); each send is then recorded as soon as it returns, so a worker
-    killed mid-batch leaves at most the one in-flight message to be sent again.
+    this call won). An SMS, an e-mail, a webhook event or an alert page is recorded as
+    soon as it is sent, so a worker killed mid-batch sends at most the one in flight
+    again. Reminder pushes are recorded ``PUSH_RECORD_GROUP`` at a time, and before
+    this returns or raises: a worker killed mid-group sends that group's unrecorded
+    pushes again, each with its collapse id, which the phone replaces rather than
+    shows twice (see ``_repeat_is_harmless``).
     Past ``budget_seconds`` no new send starts: the rest is released and re-enqueued,
     so a slow provider never pushes a send past the task's time limit.
     """
@@ -255,20 +260,29 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
         )
     )
     count("skipped", len(set(delivery_ids)) - len(rows))
-    unwanted = [d.pk for d in rows if not _wanted(d, now)]
+    unwanted = {d.pk for d in rows if not _wanted(d, now)}
     if unwanted:
         cancelled = _claimable(now).filter(pk__in=unwanted).update(status=DeliveryStatus.CANCELLED)
         count("cancelled", cancelled)
         count("skipped", len(unwanted) - cancelled)
-    wanted = [d for d in rows if d.pk not in set(unwanted)]
+    wanted = [d for d in rows if d.pk not in unwanted]
     claimed = _claim_for_sending(wanted, now)
     count("skipped", len(wanted) - len(claimed))
     deadline = _last_start(budget_seconds)
-    for index, delivery in enumerate(claimed):
-        if index and time.monotonic() > deadline:
-            count("handed_on", _hand_on(claimed[index:]))
-            break
-        count(_send_claimed(delivery))
+    unrecorded: list[_Sent] = []  # reminder pushes sent, not yet recorded
+    try:
+        for index, delivery in enumerate(claimed):
+            if index and time.monotonic() > deadline:
+                _record_successes(unrecorded)
+                count("handed_on", _hand_on(claimed[index:]))
+                break
+            count(_send_claimed(delivery, unrecorded))
+            if len(unrecorded) >= settings.PUSH_RECORD_GROUP:
+                _record_successes(unrecorded)
+    finally:
+        # Also on the way out of an exception (a soft time limit, a bug in one message):
+        # what reached the provider is recorded, not sent again after the lease.
+        _record_successes(unrecorded)
     return outcomes
 
 
@@ -348,14 +362,30 @@ def _hand_on(deliveries: list[Delivery]) -> int:
     return len(deliveries)
 
 
-def _send_claimed(delivery: Delivery) -> str:
+def _send_claimed(delivery: Delivery, unrecorded: list["_Sent"]) -> str:
+    """Send one claimed delivery. A failure is recorded at once; a success too, unless a
+    repeat would be harmless: then it joins ``unrecorded``, for the caller to record."""
     started = timezone.now()
     try:
         result = get_transport(delivery.channel).send(_message(delivery))
     except TransportError as error:
         return _record_failure(delivery, error, started)
-    _record_success(delivery, result, started)
+    sent = _Sent(delivery.pk, result, started, timezone.now())
+    if _repeat_is_harmless(delivery):
+        unrecorded.append(sent)
+    else:
+        _record_successes([sent])
     return "sent"
+
+
+def _repeat_is_harmless(delivery: Delivery) -> bool:
+    """Whether sending this again, after a crash lost the record of its success, would
+    cost the recipient nothing: a reminder push. FCM and APNs carry its collapse id (the
+    same for every send of one reminder), so the phone replaces the first notification.
+    A second SMS, e-mail or webhook event would be a real duplicate. Alert pages are
+    few, and the alert board shows each one's state: recorded at once too.
+    """
+    return delivery.channel == Channel.PUSH and not delivery.alert_id
 
 
 def _wanted(delivery: Delivery, now: datetime) -> bool:
@@ -417,57 +447,83 @@ def _attempt(delivery, started, outcome, *, status_code=None, response="", error
     )
 
 
-def _record_success(delivery: Delivery, result, started) -> None:
-    """Mark it sent and keep the attempt, in one statement on PostgreSQL.
+@dataclass(frozen=True)
+class _Sent:
+    """A send the provider accepted, waiting to be recorded."""
 
-    This runs once per message sent; through the ORM it would be a transaction of four
-    statements, about half of a send's cost on a 2-core machine (bench/dispatch).
+    delivery_id: int
+    result: SendResult
+    started: datetime
+    finished: datetime
+
+
+def _record_successes(sent: list[_Sent]) -> None:
+    """Mark these sent and keep an attempt row for each; empties ``sent``.
+
+    On PostgreSQL that is one statement for the lot: through the ORM each would be a
+    transaction of four statements, and one statement per send was still a third of a
+    reminder's cost on a 2-core machine (bench/dispatch).
     """
-    finished = timezone.now()
-    if connection.vendor == "postgresql":
-        _record_success_in_one_statement(delivery, result, started, finished)
+    if not sent:
         return
-    with transaction.atomic():
-        _attempt(
-            delivery,
-            started,
-            AttemptOutcome.SENT,
-            status_code=result.status_code,
-            response=result.response,
-        ).save()
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.SENT,
-            sent_at=finished,
-            provider_id=result.provider_id[:200],
-            lease_until=None,
-            last_error="",
-        )
+    if connection.vendor == "postgresql":
+        _record_successes_in_one_statement(sent)
+    else:
+        with transaction.atomic():
+            DeliveryAttempt.objects.bulk_create(
+                DeliveryAttempt(
+                    delivery_id=one.delivery_id,
+                    started_at=one.started,
+                    finished_at=one.finished,
+                    outcome=AttemptOutcome.SENT,
+                    status_code=one.result.status_code,
+                    provider_response=one.result.response[:2000],
+                )
+                for one in sent
+            )
+            for one in sent:
+                Delivery.objects.filter(pk=one.delivery_id).update(
+                    status=DeliveryStatus.SENT,
+                    sent_at=one.finished,
+                    provider_id=one.result.provider_id[:200],
+                    lease_until=None,
+                    last_error="",
+                )
+    sent.clear()
 
 
-def _record_success_in_one_statement(delivery, result, started, finished) -> None:
+# The first row's casts type the VALUES list; a status code may be NULL.
+_SENT_ROW = "(%s::bigint, %s::timestamptz, %s::timestamptz, %s::integer, %s::text, %s::text)"
+
+
+def _record_successes_in_one_statement(sent: list[_Sent]) -> None:
     deliveries, attempts = Delivery._meta.db_table, DeliveryAttempt._meta.db_table
     sql = f"""
-        WITH sent AS (
-            UPDATE {deliveries}
-            SET status = %s, sent_at = %s, provider_id = %s, lease_until = NULL, last_error = ''
-            WHERE id = %s
-            RETURNING id
+        WITH sent (id, started_at, finished_at, status_code, provider_id, response) AS (
+            VALUES {", ".join([_SENT_ROW] * len(sent))}
+        ), marked AS (
+            UPDATE {deliveries} AS d
+            SET status = %s, sent_at = sent.finished_at, provider_id = sent.provider_id,
+                lease_until = NULL, last_error = ''
+            FROM sent
+            WHERE d.id = sent.id
+            RETURNING d.id, sent.started_at, sent.finished_at, sent.status_code, sent.response
         )
         INSERT INTO {attempts}
             (delivery_id, started_at, finished_at, outcome, status_code, provider_response, error)
-        SELECT id, %s, %s, %s, %s, %s, '' FROM sent
+        SELECT id, started_at, finished_at, %s, status_code, response, '' FROM marked
     """  # noqa: S608  (table names from the models, values as parameters)
-    params = [
-        DeliveryStatus.SENT,
-        finished,
-        result.provider_id[:200],
-        delivery.pk,
-        started,
-        finished,
-        AttemptOutcome.SENT,
-        result.status_code,
-        result.response[:2000],
-    ]
+    params: list = []
+    for one in sent:
+        params += [
+            one.delivery_id,
+            one.started,
+            one.finished,
+            one.result.status_code,
+            one.result.provider_id[:200],
+            one.result.response[:2000],
+        ]
+    params += [DeliveryStatus.SENT, AttemptOutcome.SENT]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

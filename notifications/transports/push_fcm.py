@@ -13,7 +13,8 @@ LABEL = "push/fcm"
 # The token is dead or malformed: sending again cannot help, so the device is disabled.
 PERMANENT_CODES = {"UNREGISTERED", "INVALID_ARGUMENT"}
 
-_session = _common.new_session()
+# urllib3 directly: the channel sent by the ten thousand (see _common.JsonClient).
+_client = _common.JsonClient()
 
 
 class FcmTransport(Transport):
@@ -30,12 +31,11 @@ class FcmTransport(Transport):
         conf = config.fcm()
         if not conf.configured:
             raise _common.not_configured(LABEL, conf.problem)
-        response = _common.post(
-            _session,
+        response = _client.post(
             LABEL,
             message.address,
             f"{conf.base_url}/v1/projects/{conf.project_id}/messages:send",
-            json=self.payload(message, now=time.time()),
+            body=self.payload(message, now=time.time()),
             headers={"Authorization": f"Bearer {conf.access_token}"},
             timeout=conf.timeout,
         )

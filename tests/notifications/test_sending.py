@@ -24,6 +24,7 @@ from notifications.models import (
     DeliveryStatus,
     Purpose,
 )
+from tests.factories import PatientFactory, make_procedure
 from tests.notifications.conftest import (
     ANAS_EMAIL,
     ANAS_NUMBER,
@@ -108,6 +109,109 @@ def test_a_sent_attempt_keeps_what_the_provider_answered(queued, anas_phone, rec
         TWO_HOURS,
     )
     assert json.loads(attempt.provider_response) == {"name": "projects/north-diary/messages/1"}
+
+
+# --- Recording what was sent ---------------------------------------------------------------
+
+
+@pytest.fixture
+def seven_reminders(clock, beat, north, dr_cole):
+    """Seven patients' 2 h reminders, queued by beat; the clock then stands at 11:00."""
+
+    def make(*, phones: bool) -> list[int]:
+        for n in range(7):
+            patient = PatientFactory(clinic=north)
+            if phones:
+                diary.register_device(patient=patient, platform="fcm", token=f"fcm-token-{n}")
+            make_procedure(patient, proceduralist=dr_cole, performed_at=BLOCK)
+        beat()
+        clock.move_to(TWO_HOURS)
+        return list(
+            Delivery.objects.filter(checkin__key="h2", purpose=Purpose.REMINDER)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+
+    return make
+
+
+@pytest.fixture
+def recorded_before_each_send(monkeypatch):
+    """How many deliveries were recorded as sent when each send began."""
+    seen: list[int] = []
+    real = notify.get_transport
+
+    class Watching:
+        def __init__(self, channel):
+            self.transport = real(channel)
+
+        def send(self, message):
+            seen.append(Delivery.objects.filter(status=DeliveryStatus.SENT).count())
+            return self.transport.send(message)
+
+    monkeypatch.setattr(notify, "get_transport", Watching)
+    return seen
+
+
+def test_reminder_pushes_are_recorded_a_group_at_a_time(
+    seven_reminders, receivers, recorded_before_each_send, settings
+):
+    settings.PUSH_RECORD_GROUP = 3
+    ids = seven_reminders(phones=True)
+
+    assert notify.send_deliveries(ids) == {"sent": 7}
+
+    # A worker killed at any send leaves at most the group's pushes unrecorded.
+    assert recorded_before_each_send == [0, 0, 0, 3, 3, 3, 6]
+    assert len(receivers.pushes) == 7
+    sent = Delivery.objects.filter(pk__in=ids)
+    assert {(d.channel, d.status, d.attempts, d.lease_until) for d in sent} == {
+        ("push", DeliveryStatus.SENT, 1, None)
+    }
+    assert DeliveryAttempt.objects.filter(delivery__in=ids, outcome="sent").count() == 7
+    assert all(d.provider_id.startswith("projects/north-diary/messages/") for d in sent)
+
+
+def test_a_text_is_recorded_as_soon_as_it_is_sent(
+    seven_reminders, receivers, recorded_before_each_send, settings
+):
+    settings.PUSH_RECORD_GROUP = 3
+    ids = seven_reminders(phones=False)  # no app: texted
+
+    assert notify.send_deliveries(ids) == {"sent": 7}
+
+    # A second text would be a real duplicate: each is recorded before the next starts.
+    assert recorded_before_each_send == [0, 1, 2, 3, 4, 5, 6]
+    assert len(receivers.accepted("texts")) == 7
+    assert DeliveryAttempt.objects.filter(delivery__in=ids, outcome="sent").count() == 7
+
+
+def test_pushes_sent_before_a_batch_breaks_off_are_recorded(
+    seven_reminders, receivers, monkeypatch
+):
+    ids = seven_reminders(phones=True)
+    real = notify.get_transport
+    sends = []
+
+    class BreaksAtTheThird:
+        def __init__(self, channel):
+            self.transport = real(channel)
+
+        def send(self, message):
+            sends.append(message.address)
+            if len(sends) == 3:
+                raise RuntimeError("a bug in one message, or the task's soft time limit")
+            return self.transport.send(message)
+
+    monkeypatch.setattr(notify, "get_transport", BreaksAtTheThird)
+
+    with pytest.raises(RuntimeError):
+        notify.send_deliveries(ids)
+
+    assert len(receivers.pushes) == 2
+    statuses = dict(Delivery.objects.filter(pk__in=ids).values_list("address", "status"))
+    assert [statuses[address] for address in sends] == ["sent", "sent", "sending"]
+    assert DeliveryAttempt.objects.filter(delivery__in=ids).count() == 2
 
 
 # --- Temporary failures -------------------------------------------------------------------

@@ -4,9 +4,11 @@ would receive, or how its answer is classed (permanent: disable the address; tem
 try again later)."""
 
 import base64
+import contextlib
 import hashlib
 import logging
 import re
+import socket
 import threading
 from datetime import UTC, datetime
 
@@ -25,7 +27,9 @@ from notifications.transports import (
     PushTransport,
     TransportError,
     TwilioSmsTransport,
+    _common,
     get_transport,
+    push_fcm,
 )
 
 NINE_AM = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -330,6 +334,57 @@ def test_fcm_refused_connection_is_temporary(http_channels, clean_channel_env, c
 
     assert failed.value.permanent is False
     assert failed.value.error_code == "ConnectionError"
+
+
+@pytest.fixture
+def hangs_up():
+    """A local server that reads each request and closes the connection without answering."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+
+    def serve():
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = server.accept()
+                with connection:
+                    connection.recv(65536)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_fcm_connection_dropped_before_the_answer_is_temporary(
+    http_channels, clean_channel_env, hangs_up
+):
+    clean_channel_env.setenv("FCM_BASE_URL", hangs_up)
+
+    with pytest.raises(TransportError) as failed:
+        FcmTransport().send(reminder(ANAS_FCM_TOKEN, "fcm"))
+
+    assert failed.value.permanent is False
+    assert failed.value.error_code == "ConnectionError"
+
+
+def test_fcm_posts_through_an_egress_proxy_where_one_is_configured(
+    httpserver, http_channels, clean_channel_env, monkeypatch
+):
+    # The proxy (here the local receiver) gets the request for FCM's own host.
+    clean_channel_env.setenv("HTTP_PROXY", httpserver.url_for("/"))
+    clean_channel_env.delenv("NO_PROXY", raising=False)
+    clean_channel_env.delenv("no_proxy", raising=False)
+    clean_channel_env.setenv("FCM_BASE_URL", "http://fcm.googleapis.example")
+    monkeypatch.setattr(push_fcm, "_client", _common.JsonClient())
+    httpserver.expect_request("/v1/projects/north-diary/messages:send").respond_with_json(
+        {"name": "projects/north-diary/messages/3"}
+    )
+
+    result = FcmTransport().send(reminder(ANAS_FCM_TOKEN, "fcm"))
+
+    request = only_request(httpserver)
+    assert request.headers["Host"] == "fcm.googleapis.example"
+    assert request.get_json()["message"]["token"] == ANAS_FCM_TOKEN
+    assert result.provider_id == "projects/north-diary/messages/3"
 
 
 # --- APNs ----------------------------------------------------------------------------
