@@ -46,6 +46,25 @@ def procedure_response(procedure: Procedure) -> response.Verdict:
     return _verdict(procedure, rows, _rules(procedure.patient.clinic_id))
 
 
+def procedure_responses(procedures: list[Procedure]) -> dict[int, response.Verdict]:
+    """The verdicts of many blocks (a clinic's day) in a fixed number of queries: one for
+    all their entries, and the rules once per clinic."""
+    rows = defaultdict(list)
+    entries = DiaryEntry.objects.filter(procedure__in=procedures).values_list(
+        "procedure_id", *_READING_FIELDS
+    )
+    for procedure_id, *reading in entries:
+        rows[procedure_id].append(reading)
+    rules = {}
+    verdicts = {}
+    for procedure in procedures:
+        clinic_id = procedure.patient.clinic_id
+        if clinic_id not in rules:
+            rules[clinic_id] = _rules(clinic_id)
+        verdicts[procedure.pk] = _verdict(procedure, rows[procedure.pk], rules[clinic_id])
+    return verdicts
+
+
 def rfa_readiness(patient: Patient, now: datetime | None = None) -> response.Readiness:
     """Whether the patient is ready for ablation, from all their diagnostic blocks.
 

@@ -141,8 +141,11 @@ class StaffLogoutView(LogoutView):
 def today(request, clinic):
     now = timezone.now()
     recent, coming = queries.today(clinic, now)
+    verdicts = review.procedure_responses(
+        [row.procedure for row in recent if _verdict_applies(row.procedure)]
+    )
     for row in recent:
-        row.verdict = _verdict_or_none(row.procedure)
+        row.verdict = verdicts.get(row.procedure.pk)
     return _page(
         request,
         "dashboard/today.html",
@@ -166,6 +169,7 @@ def procedure(request, clinic, procedure_id):
     verdict = review.procedure_response(block)
     now = timezone.now()
     others = queries.other_blocks(block)
+    other_verdicts = review.procedure_responses([o for o in others if _verdict_applies(o)])
     readiness = review.rfa_readiness(block.patient)
     counted = sorted(
         (b for b in [block, *others] if b.pk in readiness.blocks), key=lambda b: b.performed_at
@@ -184,7 +188,7 @@ def procedure(request, clinic, procedure_id):
             "missed": missed,
             "findings": queries.findings(block),
             "alerts": queries.patient_alerts(block),
-            "others": [(other, _verdict_or_none(other)) for other in others],
+            "others": [(other, other_verdicts.get(other.pk)) for other in others],
             "readiness": readiness,
             "readiness_blocks": counted,
             "chart": queries.chart_data(block, checkins, verdict, now),
@@ -200,10 +204,6 @@ def _verdict_applies(block) -> bool:
         and block.status != ProcedureStatus.CANCELLED
         and block.performed_at <= timezone.now()
     )
-
-
-def _verdict_or_none(block):
-    return review.procedure_response(block) if _verdict_applies(block) else None
 
 
 @staff_only
