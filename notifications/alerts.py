@@ -18,7 +18,7 @@ from django.utils import timezone
 from diary.models import Finding, Procedure
 from diary.services import DiaryError
 from diary.triage import SEVERITY_ORDER
-from notifications import paging
+from notifications import health, paging
 from notifications.models import (
     Alert,
     AlertEvent,
@@ -170,7 +170,16 @@ def _claim_due(now: datetime) -> list[Alert]:
     else:
         candidates = list(due[:ESCALATE_BATCH])
     claimed = []
+    late = now - health.grace()
     for alert in candidates:
+        if alert.next_escalation_at < late:
+            # Beat or the workers were down: this step is late. Paged now all the same, and
+            # said loudly, because someone should look at why.
+            log.warning(
+                "alert %s: escalation overdue since %s, restarted",
+                alert.pk,
+                alert.next_escalation_at.isoformat(),
+            )
         step = alert.escalation_step + 1
         next_at = now + escalation_delay(alert.clinic_id, alert)
         won = Alert.objects.filter(

@@ -453,3 +453,16 @@ def test_a_still_numb_check_in_of_its_own_moves_with_a_corrected_block_time(
     followup.refresh_from_db()
     assert followup.status == CheckInStatus.UPCOMING
     assert followup.due_at == BLOCK + timedelta(minutes=30, hours=3.75)
+
+
+def test_an_escalation_missed_while_beat_was_down_is_paged_at_the_next_tick_and_logged(
+    paging, block, report, beat, worker, smtp_server, caplog
+):
+    report(block, 1, saddle_numbness=True)
+    worker()
+    alert = Alert.objects.get()
+    with time_machine.travel(alert.next_escalation_at + timedelta(hours=1), tick=False):
+        assert beat()["escalated"] == 1
+        worker()
+    assert "escalation overdue" in caplog.text
+    assert "ravi@north.example.org" in paged(smtp_server)
