@@ -466,3 +466,42 @@ def test_an_escalation_missed_while_beat_was_down_is_paged_at_the_next_tick_and_
         worker()
     assert "escalation overdue" in caplog.text
     assert "ravi@north.example.org" in paged(smtp_server)
+
+
+def test_nia_is_paged_on_every_working_channel_her_phone_app_sms_and_email(
+    receivers, rota, north, nurse_nia, block, report, worker
+):
+    from diary.models import StaffMembership
+    from notifications import oncall
+
+    StaffMembership.objects.filter(user=nurse_nia).update(phone="+447700900555")
+    oncall.register_staff_device(user=nurse_nia, platform="fcm", token="fcm:nia-phone")
+    report(block, 4.5, numbness="left_leg")  # urgent: the primary only
+    worker()
+
+    [push] = receivers.accepted("pushes")
+    [text] = receivers.accepted("texts")
+    assert push.address == "fcm:nia-phone"
+    assert text.address == "+447700900555"
+    assert paged(receivers.smtp) == ["nia@north.example.org"]
+    assert push.body["message"]["notification"]["body"].startswith(
+        "Urgent alert for a patient of North"
+    )
+    assert text.body["Body"].startswith("Urgent alert for a patient of North")
+    assert "numb" not in text.body["Body"].lower()
+
+
+def test_a_dead_staff_push_token_is_switched_off_and_the_other_channels_still_page(
+    receivers, rota, nurse_nia, block, report, worker
+):
+    from notifications import oncall
+    from notifications.models import StaffDevice
+    from tests.notifications.conftest import FCM_UNREGISTERED
+
+    oncall.register_staff_device(user=nurse_nia, platform="fcm", token="fcm:nia-old-phone")
+    receivers.script("fcm:nia-old-phone", FCM_UNREGISTERED)
+    report(block, 4.5, numbness="left_leg")
+    worker()
+
+    assert StaffDevice.objects.get(token="fcm:nia-old-phone").disabled_at is not None
+    assert paged(receivers.smtp) == ["nia@north.example.org"]
