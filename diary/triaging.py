@@ -90,22 +90,26 @@ def triage_entry(entry: DiaryEntry, procedure: Procedure) -> Outcome:
     )
     found = triage.triage(facts, context)
     stored = Finding.objects.bulk_create(
-        Finding(
-            procedure=procedure,
-            entry=entry,
-            rule=f.rule,
-            severity=f.severity,
-            priority=f.priority,
-            reason=f.reason,
-            rule_set=rule_set,
-        )
-        for f in found
+        _finding(f, procedure, rule_set, entry=entry) for f in found
     )
     if triage.needs_followup(facts, context):
         plan_followup(procedure, context.rules.followup_hours)
     raised = _handler()(procedure, stored) if stored else None
     alert = {"id": raised.id, "severity": raised.severity} if raised else None
     return Outcome(triage.advice(found, patient.clinic.phone), alert)
+
+
+def _finding(found: triage.Finding, procedure, rule_set, **source) -> Finding:
+    """The row of a finding (unsaved), with the entry or check-in it came from."""
+    return Finding(
+        procedure=procedure,
+        rule=found.rule,
+        severity=found.severity,
+        priority=found.priority,
+        reason=found.reason,
+        rule_set=rule_set,
+        **source,
+    )
 
 
 def _previous_facts(entry: DiaryEntry) -> triage.EntryFacts | None:
@@ -230,15 +234,8 @@ def _raise_unresponsive(checkin: CheckIn) -> int:
     found = triage.unresponsive_after_symptom(rulesets.rules_of(rule_set), checkin.label)
     try:
         with transaction.atomic():
-            finding = Finding.objects.create(
-                procedure=procedure,
-                checkin=checkin,
-                rule=found.rule,
-                severity=found.severity,
-                priority=found.priority,
-                reason=found.reason,
-                rule_set=rule_set,
-            )
+            finding = _finding(found, procedure, rule_set, checkin=checkin)
+            finding.save()
             _handler()(procedure, [finding])
     except IntegrityError:
         return 0  # another tick raised it first

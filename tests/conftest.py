@@ -80,6 +80,22 @@ def nurse_nia(north):
 
 
 @pytest.fixture
+def ravi(north):
+    """North's backup nurse."""
+    return StaffFactory(
+        user__username="ravi", user__email="ravi@north.example.org", clinic=north
+    ).user
+
+
+@pytest.fixture
+def mara(north):
+    """North's clinic admin."""
+    return StaffFactory(
+        user__username="mara", user__email="mara@north.example.org", clinic=north, is_admin=True
+    ).user
+
+
+@pytest.fixture
 def omar(south):
     return StaffFactory(user__username="omar", clinic=south, is_clinician=True, is_admin=True).user
 

@@ -27,7 +27,7 @@ from werkzeug import Response
 from backend.celery import app as celery_app
 from diary.models import CheckIn, DiaryEntry
 from notifications.models import Alert, AlertSettings, Channel, Delivery, OnCallShift
-from tests.factories import StaffFactory, make_procedure
+from tests.factories import make_procedure
 from tests.integration.processes import (
     CHANNEL_ENV,
     FAST_CLOCK,
@@ -124,14 +124,6 @@ def paged(smtp, *users) -> bool:
 
 
 # --- The people, the rota and the processes ------------------------------------------------
-
-
-@pytest.fixture
-def ravi(north):
-    """North's backup nurse."""
-    return StaffFactory(
-        user__username="ravi", user__email="ravi@north.example.org", clinic=north
-    ).user
 
 
 @pytest.fixture

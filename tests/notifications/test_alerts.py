@@ -26,26 +26,9 @@ from notifications.models import (
     DeliveryStatus,
     OnCallShift,
 )
-from tests.factories import StaffFactory
 from tests.notifications.conftest import BLOCK
 
 WEBHOOK_SECRET = "north-paging-secret-0123456789"
-
-
-@pytest.fixture
-def ravi(north):
-    """North's backup nurse."""
-    return StaffFactory(
-        user__username="ravi", user__email="ravi@north.example.org", clinic=north
-    ).user
-
-
-@pytest.fixture
-def mara(north):
-    """North's clinic admin."""
-    return StaffFactory(
-        user__username="mara", user__email="mara@north.example.org", clinic=north, is_admin=True
-    ).user
 
 
 @pytest.fixture
