@@ -2,9 +2,11 @@
 
 One run: a fresh PostgreSQL database with patients, the clinic's webhook and an on-call
 shift; gunicorn, one Celery worker and one beat as production runs them, on a Redis db and
-queue of the bench's own; a webhook receiver in this process. Red-flag entries are posted
-one at a time, first alone, then with routine entries in the background, and each alert's
-``alert.triggered`` is timed from the POST's answer to its arrival. Talks only to 127.0.0.1.
+queues of the bench's own; a webhook receiver in this process. Red-flag entries are posted
+one at a time, first alone, then with routine entries in the background, then while a burst
+of reminders drains (``bench.alert_burst``: with the dedicated alerts worker, and without
+it), and each alert's ``alert.triggered`` is timed from the POST's answer to its arrival.
+Talks only to 127.0.0.1.
 """
 
 import argparse
@@ -48,9 +50,17 @@ CHANNEL_ENV = [
 ]
 # The background load starts this long before the loaded pass, so that pass runs in it.
 LOAD_LEAD_S = 3.0
-# The whole run must stay under 5 minutes; set-up and the end take about a minute of it.
-MAX_RUN_S = 300
+# The whole run must stay under 7 minutes (the defaults take about 3); set-up and the end
+# take about a minute of it.
+MAX_RUN_S = 420
 SETUP_S = 60
+# The burst passes (alert_burst.SETUPS) each choice of --alerts-worker runs.
+ALERTS_WORKER_CHOICES = {
+    "both": ("exclusive", "without"),
+    "with": ("with",),
+    "without": ("without",),
+    "exclusive": ("exclusive",),
+}
 
 
 def parse_args(argv):
@@ -66,17 +76,50 @@ def parse_args(argv):
     parser.add_argument(
         "--max-wait", type=float, default=30, help="seconds after a pass to wait for pages"
     )
+    parser.add_argument(
+        "--burst", type=int, default=10_000, help="reminders due at once in a burst pass; 0: none"
+    )
+    parser.add_argument("--burst-alerts", type=int, default=50, help="red flags per burst pass")
+    parser.add_argument(
+        "--burst-every-ms", type=float, default=100, help="red flags' spacing during a burst"
+    )
+    parser.add_argument(
+        "--burst-patients", type=int, default=1000, help="patients with a device for the bursts"
+    )
+    parser.add_argument(
+        "--alerts-worker",
+        choices=sorted(ALERTS_WORKER_CHOICES),
+        default="both",
+        help="burst passes: as production (exclusive: the alert queue is the alerts worker's "
+        "alone), with the main worker also on it (with), without the alerts worker (without), "
+        "or exclusive and without in one run (both)",
+    )
+    parser.add_argument(
+        "--no-alerts-worker",
+        dest="alerts_worker",
+        action="store_const",
+        const="without",
+        help="only the burst pass without the alerts worker (= --alerts-worker without)",
+    )
     parser.add_argument("--database", default="diary_bench_alerts")
     parser.add_argument("--keep-db", action="store_true", help="leave the database afterwards")
     args = parser.parse_args(argv)
+    args.bursts = ALERTS_WORKER_CHOICES[args.alerts_worker] if args.burst else ()
     if not (10 <= args.alerts <= 1000 and 20 <= args.pause_ms <= 2000):
         parser.error("--alerts must be 10 to 1,000 and --pause-ms 20 to 2,000")
     if not (0 < args.rate <= 200 and 1 <= args.load_processes <= 32):
         parser.error("--rate must be above 0 and at most 200, --load-processes 1 to 32")
     if min(args.load_patients, args.workers, args.concurrency) < 1 or args.warmup < 0:
         parser.error("--load-patients, --workers and --concurrency must be positive")
+    if args.burst and not (1000 <= args.burst <= 20_000 and 100 <= args.burst_patients <= 5000):
+        parser.error("--burst must be 0 or 1,000 to 20,000, --burst-patients 100 to 5,000")
+    if not (10 <= args.burst_alerts <= 200 and 20 <= args.burst_every_ms <= 1000):
+        parser.error("--burst-alerts must be 10 to 200 and --burst-every-ms 20 to 1,000")
     budget = SETUP_S + (args.warmup + 2 * args.alerts) * (args.pause_ms / 1000 + 0.1)
     budget += 2 * args.max_wait + LOAD_LEAD_S
+    from bench import alert_burst
+
+    budget += alert_burst.budget_s(args)
     if budget > MAX_RUN_S:
         parser.error(f"these options could take {budget:.0f} s, over {MAX_RUN_S} s")
     return args
@@ -87,7 +130,9 @@ def rerun_command(args) -> str:
         f".venv/bin/python bench/alert_latency --alerts {args.alerts} --pause-ms "
         f"{args.pause_ms:g} --rate {args.rate:g} --load-processes {args.load_processes} "
         f"--load-patients {args.load_patients} --warmup {args.warmup} --workers {args.workers} "
-        f"--concurrency {args.concurrency} --max-wait {args.max_wait:g}"
+        f"--concurrency {args.concurrency} --max-wait {args.max_wait:g} --burst {args.burst} "
+        f"--burst-alerts {args.burst_alerts} --burst-every-ms {args.burst_every_ms:g} "
+        f"--burst-patients {args.burst_patients} --alerts-worker {args.alerts_worker}"
     )
 
 
@@ -99,10 +144,11 @@ def redis_client() -> redis.Redis:
 
 
 def bench_env(database: str, workdir: Path) -> dict:
-    """Production settings, with the bench's database, Redis db and queue; no channels."""
+    """Production settings, with the bench's database, Redis db and queues; no channels."""
     env = dict(os.environ)
     for name in CHANNEL_ENV:
         env.pop(name, None)
+    queue = f"bench-alerts-{uuid.uuid4().hex[:8]}"
     env.update(
         DJANGO_SETTINGS_MODULE="backend.settings",
         PYTHONPATH=str(ROOT),
@@ -112,7 +158,8 @@ def bench_env(database: str, workdir: Path) -> dict:
         SECRET_KEY="bench-only",
         ALLOWED_HOSTS=HOST,
         VAR_DIR=str(workdir),
-        CELERY_QUEUE=f"bench-alerts-{uuid.uuid4().hex[:8]}",
+        CELERY_QUEUE=queue,
+        CELERY_ALERT_QUEUE=f"{queue}-alerts",  # the settings' default, whatever the shell says
         LOG_LEVEL="WARNING",
     )
     return env
@@ -132,15 +179,30 @@ def seed(env: dict, patients: int, receiver: Receiver, workdir: Path) -> dict:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-def start_worker_and_beat(env: dict, concurrency: int, workdir: Path):
-    worker_log, beat_log = workdir / "worker.log", workdir / "beat.log"
-    worker = processes.start(processes.worker_command(concurrency), env, worker_log)
-    processes.wait_for(
-        lambda: " ready." in worker_log.read_text(errors="replace"), 60, "worker", worker_log
-    )
+def wait_until_ready(worker: subprocess.Popen, log: Path) -> None:
+    def ready():
+        if worker.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{ingest.tail(log)}")
+        return " ready." in log.read_text(errors="replace")
+
+    processes.wait_for(ready, 60, "worker", log)
+
+
+def start_beat(env: dict, workdir: Path, name: str = "") -> subprocess.Popen:
     command = [str(VENV_BIN / "celery"), "-A", "backend", "beat", "--loglevel", "INFO"]
-    beat = processes.start([*command, "--schedule", str(workdir / "beat-schedule")], env, beat_log)
-    return worker, beat, worker_log
+    command += ["--schedule", str(workdir / f"beat-schedule{name}")]
+    return processes.start(command, env, workdir / f"beat{name}.log")
+
+
+def start_worker_and_beat(env: dict, concurrency: int, workdir: Path):
+    """One worker serving both queues (no reminders here, so the alert queue needs no worker
+    of its own), and beat."""
+    worker_log = workdir / "worker.log"
+    command = processes.worker_command(concurrency)
+    command += ["--queues", f"{env['CELERY_QUEUE']},{env['CELERY_ALERT_QUEUE']}"]
+    worker = processes.start(command, env, worker_log)
+    wait_until_ready(worker, worker_log)
+    return worker, start_beat(env, workdir), worker_log
 
 
 def start_load(port: int, patients: list, args, workdir: Path, seconds: float):
@@ -169,6 +231,8 @@ class RedFlag:
 class Pass:
     name: str
     background: bool
+    warmup: bool = False  # not counted
+    burst: object = None  # alert_burst.Burst: the reminders that drained meanwhile
     flags: list[RedFlag] = field(default_factory=list)
     started_at: float = 0.0
     ended_at: float = 0.0  # when the last page arrived, or the wait ran out
@@ -194,13 +258,16 @@ def red_flag_payload(procedure: int) -> bytes:
     ).encode()
 
 
-def run_pass(run: Pass, port: int, patients: list, pause_s: float, bench: "Bench"):
-    """Post one red flag per patient, one at a time; then wait for their pages."""
+def post_red_flags(
+    run: Pass, port: int, patients: list, pause_s: float = 0.0, every_s: float | None = None
+) -> None:
+    """Post one red flag per patient, one at a time: ``pause_s`` after each answer, or on a
+    timetable (from now, one every ``every_s``; at once if the last answer came late)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
-    window = bench.cpu_window()
-    window.start()
-    run.started_at = time.time()
-    for patient in patients:
+    start = time.time()
+    for number, patient in enumerate(patients):
+        if every_s is not None:
+            time.sleep(max(0.0, start + number * every_s - time.time()))
         flag = RedFlag(patient["procedure"])
         body = red_flag_payload(flag.procedure)
         flag.sent_at = time.time()
@@ -215,6 +282,14 @@ def run_pass(run: Pass, port: int, patients: list, pause_s: float, bench: "Bench
         run.flags.append(flag)
         time.sleep(pause_s)
     conn.close()
+
+
+def run_pass(run: Pass, port: int, patients: list, pause_s: float, bench: "Bench"):
+    """Post one red flag per patient, one at a time; then wait for their pages."""
+    window = bench.cpu_window()
+    window.start()
+    run.started_at = time.time()
+    post_red_flags(run, port, patients, pause_s)
     bench.receiver.wait_for(run.alert_ids, bench.max_wait_s)
     run.ended_at = time.time()
     window.finish()
@@ -233,6 +308,8 @@ class Bench:
     worker: subprocess.Popen | None = None
     beat: subprocess.Popen | None = None
     load: subprocess.Popen | None = None
+    alerts_worker: subprocess.Popen | None = None  # burst passes only
+    fcm: subprocess.Popen | None = None  # the FCM stand-in of the burst passes
 
     def cpu_window(self) -> processes.CpuWindow:
         """CPU of everything the bench started, of PostgreSQL (the backends of the bench's
@@ -249,8 +326,10 @@ class Bench:
             groups={
                 "gunicorn": lambda: tree(self.server),
                 "worker": lambda: tree(self.worker),
+                "alerts worker": lambda: tree(self.alerts_worker),
                 "beat": lambda: tree(self.beat),
                 "load": lambda: tree(self.load),
+                "fcm receiver": lambda: tree(self.fcm),
                 "database": lambda: processes.database_backends(self.database, 0),
                 "postgres writers": postgres_background,
                 "redis": lambda: [redis_pid],
@@ -327,17 +406,32 @@ def main(argv=None) -> int:
         finally:
             processes.stop(bench.load)
             processes.stop(bench.beat)
+            processes.stop(bench.alerts_worker, grace_s=20)
             processes.stop(bench.worker, grace_s=20)
+            processes.stop(bench.fcm)
             ingest.stop(bench.server)
+            close_django()
             with contextlib.suppress(redis.RedisError):
                 redis_client().flushdb()
             if not args.keep_db:
                 ingest.drop_database(args.database)
 
 
+def close_django() -> None:
+    """The burst passes' connection from this process, if Django was set up here."""
+    if "django.db" in sys.modules:
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+
+
 def run(args, bench: Bench, env: dict, workdir: Path, started: float) -> int:
+    from bench import alert_burst
+
     hook = bench.receiver
-    patients_needed = args.warmup + 2 * args.alerts + args.load_patients
+    burst_flags = len(args.bursts) * (alert_burst.WARMUP + args.burst_alerts)
+    patients_needed = args.warmup + 2 * args.alerts + args.load_patients + burst_flags
     print(f"database {args.database}: create, migrate, seed {patients_needed} patients")
     ingest.recreate_database(args.database)
     redis_client().flushdb()  # the bench's own db 13 only
@@ -347,7 +441,8 @@ def run(args, bench: Bench, env: dict, workdir: Path, started: float) -> int:
     warmup = patients[: args.warmup]
     alone = patients[args.warmup : args.warmup + args.alerts]
     loaded = patients[args.warmup + args.alerts : args.warmup + 2 * args.alerts]
-    background = patients[args.warmup + 2 * args.alerts :]
+    first_burst = args.warmup + 2 * args.alerts + args.load_patients
+    background = patients[args.warmup + 2 * args.alerts : first_burst]
 
     port = ingest.free_port()
     gunicorn_log = workdir / "gunicorn.log"
@@ -357,7 +452,7 @@ def run(args, bench: Bench, env: dict, workdir: Path, started: float) -> int:
     print(f"gunicorn on {HOST}:{port}, worker and beat up; webhook at {hook.url}")
 
     pause = args.pause_ms / 1000
-    first = Pass("warm-up", background=False)
+    first = Pass("warm-up", background=False, warmup=True)
     run_pass(first, port, warmup, pause, bench)
     passes = [Pass("alone", background=False), Pass("with load", background=True)]
     print(f"pass 1: {args.alerts} red flags, nothing else")
@@ -375,11 +470,15 @@ def run(args, bench: Bench, env: dict, workdir: Path, started: float) -> int:
     report.progress(passes[1], hook)
 
     time.sleep(1.0)  # a duplicate close behind the last page still counts
-    everything = [first, *passes]
-    ids = sorted(set().union(*(p.alert_ids for p in everything)))
-    times = alert_times(args.database, ids)
     processes.stop(bench.beat)
     processes.stop(bench.worker, grace_s=20)  # its log is complete after this
+    bursts = []
+    if args.bursts:
+        context = alert_burst.Context(args, bench, env, workdir, port, seeded)
+        bursts = alert_burst.run_bursts(context, patients[first_burst:])
+    everything = [first, *passes, *(p for b in bursts for p in (b.warmup, b.flags))]
+    ids = sorted(set().union(*(p.alert_ids for p in everything)))
+    times = alert_times(args.database, ids)
     results = report.Results(
         passes=everything,
         arrivals=hook.arrivals(),
@@ -390,6 +489,7 @@ def run(args, bench: Bench, env: dict, workdir: Path, started: float) -> int:
         rerun=rerun_command(args),
         gunicorn_log=gunicorn_log.read_text(errors="replace"),
         elapsed_s=time.monotonic() - started,
+        bursts=bursts,
     )
     report.print_report(results)
     return 0 if report.correct(results) else 1
@@ -404,9 +504,12 @@ def machine_notes(args, seeded: dict) -> list[str]:
         f"load clients and the bench; {platform.platform()}, Python {platform.python_version()}, "
         f"{ingest.postgres_version()}, Redis {redis_client().info('server')['redis_version']}",
         f"processes: gunicorn backend.wsgi {args.workers} sync workers; celery worker prefork "
-        f"--concurrency {args.concurrency} --loglevel INFO --without-gossip --without-mingle; "
-        "celery beat (default tick); "
-        f"Redis broker db 13 with a queue of its own; DEBUG=false",
+        f"--concurrency {args.concurrency} --loglevel INFO --without-gossip --without-mingle "
+        "(both queues); celery beat (default tick); each burst pass: a fresh worker of the same "
+        "command (exclusive: --queues <default queue>) and a fresh beat, with FCM pointing at "
+        "the stand-in, and where said the alerts worker (prefork --concurrency 1 --queues "
+        "<alert queue>); "
+        f"Redis broker db 13 with queues of its own; DEBUG=false",
         f"set-up: {len(seeded['patients'])} patients, each with a block performed 1 h before "
         f"and no channel; the seed's tick claimed {tick['reminded']} 1-hour reminders "
         "(failed rows: no channel), so beat's ticks in the run find nothing due",

@@ -149,7 +149,7 @@ def start_worker(
     command = [sys.executable, "-m", "celery", "-A", "backend", "worker", "--pool", pool]
     if pool == "prefork":  # one child, as time limits are only enforced there
         command += ["--concurrency", "1"]
-    # Both queues, as the Procfile's main worker: its own and its alert queue.
+    # Both queues: in a test one worker plays the main worker and the alerts worker.
     queues = f"{queue},{queue}-alerts"
     command += ["--queues", queues, "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     command += ["--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h"]
