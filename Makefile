@@ -26,7 +26,7 @@ BENCH_ARGS ?=
 .PHONY: help venv run test lint schema bench bench-dispatch bench-alerts clean distclean
 
 help:
-	@echo "make run     set up .venv, migrate, load demo data, start web + worker + beat"
+	@echo "make run     set up .venv, migrate, load demo data, start web, workers and beat"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make schema  validate the OpenAPI schema (fails on warnings)"
