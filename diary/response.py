@@ -15,7 +15,7 @@ One block (``analyse``):
   day 5 is not the anaesthetic's.
 - Minutes at or above the threshold: the relief between two readings is known only at its
   ends. A span between two consecutive readings counts in full when both are at or above the
-  threshold and they are at most ``MAX_GAP_MINUTES`` apart; otherwise it counts nothing. No
+  threshold and at most ``rules.max_reading_gap_minutes`` apart; otherwise it counts nothing. No
   crossing time is interpolated (that would invent a precision the diary does not have), and
   nothing is extrapolated before the first reading or after the last. The total is over every
   reading, not only those in the window, so that a comparative pair can be told apart.
@@ -29,7 +29,7 @@ One block (``analyse``):
   ``activity_ok=False`` there contradicts the scores and the block is not positive - a false
   positive leads to an ablation, so conflicting evidence is not enough; an ``activity_ok=True``
   confirms it; nothing reported leaves it positive, with the reason "function not reported".
-- Relief at or above the threshold at a reading later than ``BEYOND_WINDOW_FACTOR`` windows
+- Relief at or above the threshold at a reading later than ``rules.beyond_window_factor`` windows
   sets ``relief_beyond_window`` and a reason "flagged for review"; the verdict is unchanged.
 
 A series of blocks: ``concordance`` (a comparative lidocaine/bupivacaine pair) and
@@ -46,12 +46,6 @@ POSITIVE, NEGATIVE, INDETERMINATE = "positive", "negative", "indeterminate"
 LIDOCAINE, BUPIVACAINE = "lidocaine", "bupivacaine"
 DIAGNOSTIC_MBB, CANCELLED = "diagnostic_mbb", "cancelled"
 
-# Readings further apart than this say nothing about the time between them. With the
-# protocol's hourly readings one missed hour (a 2 h gap) is bridged; two are not.
-MAX_GAP_MINUTES = 120
-# Relief still at or above the threshold after this many windows is not the anaesthetic's
-# (placebo, natural course, another treatment): worth a clinician's look, not a rejection.
-BEYOND_WINDOW_FACTOR = 2
 FIRST_HOUR_MINUTES = 60
 
 
@@ -105,7 +99,7 @@ class Verdict:
     relief_beyond_window: bool = False  # flagged for review, not rejected
     function_improved: bool | None = None
     anesthetic: str = ""
-    # Whether a reading below the threshold (no more than MAX_GAP_MINUTES later) closed the
+    # Whether a reading below the threshold (no more than the rules' gap later) closed the
     # last counted span of relief. False: relief was still at or above the threshold when
     # the readings stopped or thinned out, so minutes_at_or_above_threshold is a lower bound.
     # None: no span was counted.
@@ -143,7 +137,7 @@ def analyse(
     ]
     in_window = [r for r in series if r.minutes_after_block <= window]
     relieved = [r for r in in_window if _at_or_above(r, threshold)]
-    spans, gaps = _spans(series, threshold)
+    spans, gaps = _spans(series, threshold, rules.max_reading_gap_minutes)
     in_window_spans = [(a, b) for a, b in spans if b.minutes_after_block <= window]
     peak = max(
         (r for r in in_window if r.relief_percent is not None),
@@ -179,7 +173,8 @@ def analyse(
         (
             r
             for r in series
-            if r.minutes_after_block > BEYOND_WINDOW_FACTOR * window and _at_or_above(r, threshold)
+            if r.minutes_after_block > rules.beyond_window_factor * window
+            and _at_or_above(r, threshold)
         ),
         None,
     )
@@ -205,7 +200,7 @@ def analyse(
         relief_beyond_window=late is not None,
         function_improved=function_improved,
         anesthetic=anesthetic,
-        relief_end_observed=_end_observed(series, spans, threshold),
+        relief_end_observed=_end_observed(series, spans, threshold, rules.max_reading_gap_minutes),
     )
 
 
@@ -213,19 +208,19 @@ def _at_or_above(reading: ReadingRelief, threshold: int) -> bool:
     return reading.relief_percent is not None and reading.relief_percent >= threshold
 
 
-def _spans(series: list[ReadingRelief], threshold: int):
+def _spans(series: list[ReadingRelief], threshold: int, max_gap: int):
     """Consecutive pairs both at or above the threshold: (counted, too far apart to count)."""
     spans, gaps = [], []
     for a, b in itertools.pairwise(series):
         if a.minutes_after_block == b.minutes_after_block:
             continue  # one time point, entered twice
         if _at_or_above(a, threshold) and _at_or_above(b, threshold):
-            near = b.minutes_after_block - a.minutes_after_block <= MAX_GAP_MINUTES
+            near = b.minutes_after_block - a.minutes_after_block <= max_gap
             (spans if near else gaps).append((a, b))
     return spans, gaps
 
 
-def _end_observed(series, spans, threshold: int) -> bool | None:
+def _end_observed(series, spans, threshold: int, max_gap: int) -> bool | None:
     if not spans:
         return None
     end = spans[-1][1]
@@ -234,7 +229,7 @@ def _end_observed(series, spans, threshold: int) -> bool | None:
     if not following:
         return False
     after = following[0]
-    near = after.minutes_after_block - end.minutes_after_block <= MAX_GAP_MINUTES
+    near = after.minutes_after_block - end.minutes_after_block <= max_gap
     return near and not _at_or_above(after, threshold)
 
 

@@ -22,6 +22,12 @@ class Rules:
     bupivacaine_window_minutes: int = 480
     min_readings_in_window: int = 3
     first_hour_reading_required: bool = True
+    # Readings further apart than this say nothing about the time between them: with hourly
+    # readings one missed hour (a 2 h gap) is bridged, two are not.
+    max_reading_gap_minutes: int = 120
+    # Relief still at or above the threshold after this many expected windows is not the
+    # anaesthetic's: flagged for a clinician's review, not rejected.
+    beyond_window_factor: float = 2.0
     rfa_min_days_between_blocks: int = 14
     rfa_max_sessions_per_year: int = 4
 
@@ -41,6 +47,8 @@ _BOUNDS = {
     "lidocaine_window_minutes": (15, 24 * 60),
     "bupivacaine_window_minutes": (15, 48 * 60),
     "min_readings_in_window": (1, 20),
+    "max_reading_gap_minutes": (15, 24 * 60),
+    "beyond_window_factor": (1.0, 10.0),
     "rfa_min_days_between_blocks": (0, 365),
     "rfa_max_sessions_per_year": (1, 24),
 }

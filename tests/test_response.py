@@ -521,3 +521,18 @@ def test_twelve_months_before_a_leap_day_is_the_28th_of_february():
     ]  # fmt: skip
     result = rfa_readiness(blocks, DEFAULT_RULES, leap_day)
     assert "1 diagnostic session in the 12 months to 2028-02-29, within" in result.reasons[-1]
+
+
+def test_a_clinic_that_bridges_longer_gaps_counts_the_relief_across_them():
+    """The gap a verdict bridges and the "far beyond the window" factor are clinic rules."""
+    text = "15:1 30:1 60:1 240:1 255:6"
+    assert verdict_of(text).minutes_at_or_above_threshold == 45
+    bridging = apply_overrides(DEFAULT_RULES, {"max_reading_gap_minutes": 180})
+    assert verdict_of(text, rules=bridging).minutes_at_or_above_threshold == 225
+
+
+def test_a_clinic_can_flag_relief_beyond_the_window_sooner():
+    text = "15:1 30:1 60:1 120:1 240:1"  # lidocaine: relief at 4 h, within 2 x 3 h
+    assert verdict_of(text).relief_beyond_window is False
+    sooner = apply_overrides(DEFAULT_RULES, {"beyond_window_factor": 1.25})
+    assert verdict_of(text, rules=sooner).relief_beyond_window is True
