@@ -7,6 +7,7 @@ page not yet sent, and a send task re-checks the alert's state before sending, s
 pages after an acknowledgement.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from diary.models import Finding, Procedure
 from diary.services import DiaryError
 from diary.triage import SEVERITY_ORDER
 from notifications import health, paging
+from notifications.clinic_settings import alert_settings_of
 from notifications.models import (
     Alert,
     AlertEvent,
@@ -64,6 +66,8 @@ def handle_findings(procedure: Procedure, findings: list[Finding]) -> RaisedAler
 
 
 def _raise(procedure: Procedure, finding: Finding, now: datetime):
+    clinic_id = procedure.patient.clinic_id
+    alerting = alert_settings_of(clinic_id)
     live = (
         Alert.objects.select_for_update()
         .filter(procedure=procedure, rule=finding.rule, state__in=_LIVE)
@@ -71,17 +75,17 @@ def _raise(procedure: Procedure, finding: Finding, now: datetime):
     )
     if live is None:
         alert = Alert.objects.create(
-            clinic_id=procedure.patient.clinic_id,
+            clinic_id=clinic_id,
             patient_id=procedure.patient_id,
             procedure=procedure,
             rule=finding.rule,
             severity=finding.severity,
             priority=finding.priority,
             reason=finding.reason,
-            next_escalation_at=now + escalation_delay(procedure.patient.clinic_id, finding),
+            next_escalation_at=now + escalation_delay(alerting, finding),
         )
         _event(alert, AlertEventKind.TRIGGERED, now, finding=finding, detail=finding.reason)
-        return alert, _page(alert, paging.TRIGGERED, 0, now)
+        return alert, _page(alert, paging.TRIGGERED, 0, now, alerting)
     if not _rises(live, finding):
         _event(live, AlertEventKind.REPEATED, now, finding=finding, detail=finding.reason)
         return live, []
@@ -89,10 +93,11 @@ def _raise(procedure: Procedure, finding: Finding, now: datetime):
     live.severity, live.priority, live.reason = finding.severity, finding.priority, finding.reason
     live.state = AlertState.OPEN
     live.escalation_step += 1
-    live.next_escalation_at = now + escalation_delay(live.clinic_id, finding)
+    live.next_escalation_at = now + escalation_delay(alerting, finding)
     live.save()
     _event(live, AlertEventKind.RAISED, now, finding=finding, detail=finding.reason)
-    return live, _page(live, paging.ESCALATED, live.escalation_step, now, first_recipients=True)
+    step = live.escalation_step
+    return live, _page(live, paging.ESCALATED, step, now, alerting, first_recipients=True)
 
 
 _LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
@@ -104,24 +109,23 @@ def _rises(alert: Alert, finding: Finding) -> bool:
     return finding.priority == "high" and alert.priority != "high"
 
 
-def escalation_delay(clinic_id: int, finding_or_alert) -> timedelta:
+def escalation_delay(alerting: AlertSettings, finding_or_alert) -> timedelta:
     """The clinic's delay for the severity; an urgent "never normal" one uses the emergency
     delay (CLINICAL.md: urgent, escalated)."""
-    alerting = AlertSettings.objects.filter(clinic_id=clinic_id).first() or AlertSettings()
     fast = finding_or_alert.severity == "emergency" or finding_or_alert.priority == "high"
     seconds = alerting.emergency_delay_seconds if fast else alerting.urgent_delay_seconds
     return timedelta(seconds=seconds)
 
 
-def _page(alert: Alert, event: str, step: int, now: datetime, *, first_recipients=False):
-    pages = paging.pages_for_step(alert, 0 if first_recipients else step, now)
+def _page(alert, event: str, step: int, now, alerting: AlertSettings, *, first_recipients=False):
+    pages = paging.pages_for_step(alert, 0 if first_recipients else step, now, alerting)
     if pages:
         names = sorted({str(p.staff_id or "fallback contact") for p in pages})
         _event(alert, AlertEventKind.PAGED, now, detail=f"step {step}: staff {', '.join(names)}")
     else:
         log.error("alert %s: nobody can be paged at step %s", alert.pk, step)
         _event(alert, AlertEventKind.NO_RECIPIENT, now, detail=f"step {step}: nobody reachable")
-    return paging.page_deliveries(alert, event, step, pages, now)
+    return paging.page_deliveries(alert, event, step, pages, now, alerting)
 
 
 def _event(alert, kind, at, *, actor=None, finding=None, detail=""):
@@ -142,16 +146,19 @@ def escalate_due_alerts(now: datetime | None = None) -> int:
     taken at the next tick.
     """
     now = now or timezone.now()
+    # One read of each clinic's settings per run, however many of its alerts escalate.
+    settings_of = functools.cache(alert_settings_of)
     total = 0
     while True:
         with transaction.atomic():
-            alerts = _claim_due(now)
+            alerts = _claim_due(now, settings_of)
             rows = []
             for alert in alerts:
                 _event(
                     alert, AlertEventKind.ESCALATED, now, detail=f"to step {alert.escalation_step}"
                 )
-                rows += _page(alert, paging.ESCALATED, alert.escalation_step, now)
+                alerting = settings_of(alert.clinic_id)
+                rows += _page(alert, paging.ESCALATED, alert.escalation_step, now, alerting)
             saved = Delivery.objects.bulk_create(rows)
             transaction.on_commit(partial(enqueue, saved))
         total += len(alerts)
@@ -159,7 +166,7 @@ def escalate_due_alerts(now: datetime | None = None) -> int:
             return total
 
 
-def _claim_due(now: datetime) -> list[Alert]:
+def _claim_due(now: datetime, settings_of) -> list[Alert]:
     due = (
         Alert.objects.filter(state=AlertState.OPEN, next_escalation_at__lte=now)
         .select_related("clinic", "procedure")
@@ -181,7 +188,7 @@ def _claim_due(now: datetime) -> list[Alert]:
                 alert.next_escalation_at.isoformat(),
             )
         step = alert.escalation_step + 1
-        next_at = now + escalation_delay(alert.clinic_id, alert)
+        next_at = now + escalation_delay(settings_of(alert.clinic_id), alert)
         won = Alert.objects.filter(
             pk=alert.pk, state=AlertState.OPEN, escalation_step=alert.escalation_step
         ).update(escalation_step=step, next_escalation_at=next_at, updated_at=now)
@@ -240,7 +247,8 @@ def _stop_paging(alert: Alert) -> None:
 
 
 def _notify_webhook(alert: Alert, event: str, now: datetime) -> None:
+    alerting = alert_settings_of(alert.clinic_id)
     rows = Delivery.objects.bulk_create(
-        paging.webhook_deliveries(alert, event, alert.escalation_step, now)
+        paging.webhook_deliveries(alert, event, alert.escalation_step, now, alerting)
     )
     transaction.on_commit(partial(enqueue, rows))

@@ -24,9 +24,11 @@ ALERTING_FIELDS = {
 }
 
 
-def alert_settings_of(clinic: Clinic) -> AlertSettings:
+def alert_settings_of(clinic: Clinic | int) -> AlertSettings:
     """The clinic's stored settings, or the defaults (not saved until changed)."""
-    return AlertSettings.objects.filter(clinic=clinic).first() or AlertSettings(clinic=clinic)
+    clinic_id = clinic.pk if isinstance(clinic, Clinic) else clinic
+    stored = AlertSettings.objects.filter(clinic_id=clinic_id).first()
+    return stored or AlertSettings(clinic_id=clinic_id)
 
 
 def settings_of(clinic: Clinic, now: datetime) -> dict:

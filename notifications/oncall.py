@@ -6,7 +6,6 @@ who moved to another clinic, or whose account was switched off, cannot acknowled
 alert, so paging them would only hide a gap in the rota.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,8 +14,9 @@ from django.db import IntegrityError, transaction
 
 from diary.models import Clinic
 from diary.services import DiaryError
-from notifications.models import OnCallShift, ShiftRole, StaffDevice
-from notifications.reach import CHANNELS, enabled_channels
+from notifications.models import Channel, OnCallShift, ShiftRole, StaffDevice
+from notifications.reach import enabled_channels
+from notifications.routing import Target
 from notifications.transports import get_transport
 
 MAX_SHIFT = timedelta(days=31)
@@ -110,29 +110,37 @@ def delete_shift(shift: OnCallShift) -> None:
 # --- Reachability -------------------------------------------------------------------
 
 
-def channels_by_user(users) -> dict[int, list[str]]:
-    """Each user's working channels, in the order push, sms, email: one query in all."""
+def staff_addresses(users) -> dict[int, list[Target]]:
+    """Every working address of each staff member, in the order push, sms, email: their
+    enabled devices in one query; phone and e-mail from the users (and their membership,
+    loaded with them by the caller)."""
     users = list(users)
     enabled = enabled_channels()
-    pushable = defaultdict(bool)
-    if "push" in enabled and users:
+    found: dict[int, list[Target]] = {user.pk: [] for user in users}
+    if Channel.PUSH in enabled and users:
         push = get_transport("push")
-        devices = StaffDevice.objects.filter(user__in=users, disabled_at__isnull=True).values_list(
-            "user_id", "platform"
-        )
-        for user_id, platform in devices.distinct():
+        devices = StaffDevice.objects.filter(user__in=users, disabled_at__isnull=True)
+        for device in devices.order_by("id"):
             # An iPhone's token is no use while APNs is not set up, however many FCM keys.
-            pushable[user_id] |= push.is_configured(platform)
-    found = {}
+            if push.is_configured(device.platform):
+                found[device.user_id].append(
+                    Target(Channel.PUSH, device.token, device.platform, device.pk)
+                )
     for user in users:
         membership = getattr(user, "membership", None)
-        usable = {
-            "push": pushable[user.pk],
-            "sms": "sms" in enabled and bool(membership and membership.phone),
-            "email": "email" in enabled and bool(user.email),
-        }
-        found[user.pk] = [channel for channel in CHANNELS if usable[channel]]
+        if Channel.SMS in enabled and membership is not None and membership.phone:
+            found[user.pk].append(Target(Channel.SMS, membership.phone))
+        if Channel.EMAIL in enabled and user.email:
+            found[user.pk].append(Target(Channel.EMAIL, user.email))
     return found
+
+
+def channels_by_user(users) -> dict[int, list[str]]:
+    """Each user's working channels, in the order push, sms, email: one query in all."""
+    return {
+        user_id: list(dict.fromkeys(target.channel for target in targets))
+        for user_id, targets in staff_addresses(users).items()
+    }
 
 
 def working_channels(user) -> list[str]:

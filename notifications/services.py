@@ -22,10 +22,10 @@ from django.utils import timezone
 from diary import services as diary
 from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
 from notifications import messages
+from notifications.clinic_settings import alert_settings_of
 from notifications.config import http_timeout
 from notifications.models import (
     Alert,
-    AlertSettings,
     AlertState,
     AttemptOutcome,
     Channel,
@@ -429,8 +429,7 @@ def _alert_message(delivery: Delivery):
     alert = delivery.alert
     if delivery.channel == Channel.WEBHOOK:
         # Read at send time: a rotated secret signs every event sent after the rotation.
-        alerting = AlertSettings.objects.filter(clinic_id=alert.clinic_id).first()
-        secret = alerting.webhook_secret if alerting else ""
+        secret = alert_settings_of(alert.clinic_id).webhook_secret
         return messages.webhook_message(alert=alert, delivery=delivery, secret=secret)
     return messages.alert_page_message(alert=alert, delivery=delivery)
 
