@@ -55,6 +55,13 @@ class StaffMembership(models.Model):
         return f"{self.user} @ {self.clinic}"
 
 
+class Language(models.TextChoices):
+    """Languages the patient-facing questions and advice are written in (diary.questions)."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
 class PatientStatus(models.TextChoices):
     ACTIVE = "active"
     PAUSED = "paused"
@@ -76,6 +83,12 @@ class Patient(models.Model):
         help_text="Preferred local time of day for the daily check-ins.",
     )
     on_anticoagulants = models.BooleanField(default=False)
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text="The language the patient is asked and told things in.",
+    )
     quiet_start = models.TimeField(
         null=True,
         blank=True,
@@ -183,6 +196,9 @@ class ProtocolStep(models.Model):
     )
     day = models.PositiveSmallIntegerField(null=True, blank=True, help_text="For daily steps.")
     window_minutes = models.PositiveIntegerField(help_text="How long the check-in stays open.")
+    opens_before_minutes = models.PositiveIntegerField(
+        help_text="How long before it is due the check-in may be answered (CLINICAL.md v2)."
+    )
     steroid_only = models.BooleanField(default=False)
     label = models.CharField(max_length=80)
 
@@ -219,6 +235,15 @@ class Anesthetic(models.TextChoices):
     BUPIVACAINE = "bupivacaine"
 
 
+class DisabilityScale(models.TextChoices):
+    ODI = "odi", "Oswestry Disability Index (0-100 %)"
+    RMDQ = "rmdq", "Roland-Morris Disability Questionnaire (0-24)"
+
+
+# The highest score of each scale: the database refuses more.
+DISABILITY_SCALE_MAX = {DisabilityScale.ODI: 100, DisabilityScale.RMDQ: 24}
+
+
 class ProcedureStatus(models.TextChoices):
     PLANNED = "planned"
     PERFORMED = "performed"
@@ -250,6 +275,20 @@ class Procedure(models.Model):
     baseline_pain = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
+    # For the record payers ask for: a disability scale at baseline, and the activity that
+    # usually hurts (the one the patient is asked to try after the block).
+    baseline_disability_scale = models.CharField(
+        max_length=8,
+        choices=DisabilityScale.choices,
+        blank=True,
+        help_text="The disability scale scored at baseline, if any.",
+    )
+    baseline_disability_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Its score at baseline (ODI 0-100 %, RMDQ 0-24)."
+    )
+    usual_painful_activity = models.CharField(
+        max_length=200, blank=True, help_text="The activity that usually hurts, e.g. 'standing'."
+    )
     status = models.CharField(
         max_length=10,
         choices=ProcedureStatus.choices,
@@ -279,6 +318,18 @@ class Procedure(models.Model):
             models.CheckConstraint(
                 condition=Q(anesthetic__in=Anesthetic.values), name="procedure_anesthetic_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(baseline_disability_scale="", baseline_disability_score__isnull=True)
+                | Q(
+                    baseline_disability_scale=DisabilityScale.ODI,
+                    baseline_disability_score__lte=DISABILITY_SCALE_MAX[DisabilityScale.ODI],
+                )
+                | Q(
+                    baseline_disability_scale=DisabilityScale.RMDQ,
+                    baseline_disability_score__lte=DISABILITY_SCALE_MAX[DisabilityScale.RMDQ],
+                ),
+                name="procedure_disability_scored",
+            ),
         ]
         indexes = [models.Index(fields=["patient", "-performed_at"])]
 
@@ -306,6 +357,9 @@ class CheckIn(models.Model):
     )
     key = models.SlugField(max_length=16, help_text="The protocol step it was planned from.")
     kind = models.CharField(max_length=12, choices=StepKind.choices, default=StepKind.AFTER_BLOCK)
+    opens_at = models.DateTimeField(
+        help_text="From when a reading answers it (a little before it is due)."
+    )
     due_at = models.DateTimeField()
     closes_at = models.DateTimeField()
     status = models.CharField(
@@ -333,6 +387,9 @@ class CheckIn(models.Model):
             models.UniqueConstraint(fields=["procedure", "key"], name="checkin_step_unique"),
             models.CheckConstraint(
                 condition=Q(closes_at__gt=models.F("due_at")), name="checkin_window"
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__lte=models.F("due_at")), name="checkin_opens_by_due"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=CheckInStatus.values), name="checkin_status_valid"
@@ -367,6 +424,30 @@ class Limb(models.TextChoices):
     BOTH_LEGS = "both_legs"
 
 
+class AdviceLevel(models.TextChoices):
+    ROUTINE = "routine"
+    EXPECTED = "expected"
+    CONTACT_CLINIC = "contact_clinic"
+    EMERGENCY = "emergency"
+
+
+# The entry's answers to the safety questions (each None when not asked).
+SAFETY_FIELDS = (
+    "numbness",
+    "weakness",
+    "can_lift_heel",
+    "saddle_numbness",
+    "bowel_bladder_change",
+    "unable_to_urinate",
+    "fever",
+    "temperature_celsius",
+    "site_problem",
+    "severe_back_pain",
+    "headache_on_standing",
+    "radicular_symptoms",
+)
+
+
 class DiaryEntry(models.Model):
     """One reading from the patient's phone: a pain score and the safety answers."""
 
@@ -382,19 +463,27 @@ class DiaryEntry(models.Model):
     reported_relief_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     activity = models.CharField(max_length=200, blank=True)
     activity_ok = models.BooleanField(null=True, blank=True)
-    numbness = models.CharField(max_length=10, choices=Limb.choices, default=Limb.NONE)
-    weakness = models.CharField(max_length=10, choices=Limb.choices, default=Limb.NONE)
+    # The safety answers. None: the question was not asked (an older app, a partial form),
+    # kept apart from a "no" the patient gave; triage reads it as no finding. NULL is the
+    # unknown here, and "none" is an answer, so the limb fields are nullable strings.
+    numbness = models.CharField(max_length=10, choices=Limb.choices, null=True, blank=True)  # noqa: DJ001
+    weakness = models.CharField(max_length=10, choices=Limb.choices, null=True, blank=True)  # noqa: DJ001
     can_lift_heel = models.BooleanField(null=True, blank=True)
-    saddle_numbness = models.BooleanField(default=False)
-    bowel_bladder_change = models.BooleanField(default=False)
-    fever = models.BooleanField(default=False)
-    site_problem = models.BooleanField(default=False)
+    saddle_numbness = models.BooleanField(null=True, blank=True)
+    bowel_bladder_change = models.BooleanField(null=True, blank=True)
+    fever = models.BooleanField(null=True, blank=True)
+    site_problem = models.BooleanField(null=True, blank=True)
     temperature_celsius = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
-    severe_back_pain = models.BooleanField(default=False)
-    headache_on_standing = models.BooleanField(default=False)
-    unable_to_urinate = models.BooleanField(default=False)
+    severe_back_pain = models.BooleanField(null=True, blank=True)
+    headache_on_standing = models.BooleanField(null=True, blank=True)
+    unable_to_urinate = models.BooleanField(null=True, blank=True)
+    radicular_symptoms = models.BooleanField(null=True, blank=True)
     analgesic_taken = models.BooleanField(default=False)
     note = models.TextField(max_length=2000, blank=True)
+    # What the patient was told at once (diary.advice), as shown: the record keeps it even
+    # if the clinic's phone number or the wording changes later.
+    advice_level = models.CharField(max_length=16, choices=AdviceLevel.choices, blank=True)
+    advice_message = models.TextField(blank=True)
     fingerprint = models.CharField(
         max_length=64, help_text="Hash of the submitted content, to tell a retry from a conflict."
     )
@@ -413,7 +502,8 @@ class DiaryEntry(models.Model):
                 name="entry_reported_relief_range",
             ),
             models.CheckConstraint(
-                condition=Q(numbness__in=Limb.values, weakness__in=Limb.values),
+                condition=(Q(numbness__isnull=True) | Q(numbness__in=Limb.values))
+                & (Q(weakness__isnull=True) | Q(weakness__in=Limb.values)),
                 name="entry_limb_valid",
             ),
             models.CheckConstraint(
@@ -467,7 +557,12 @@ class RuleSet(models.Model):
         related_name="rule_sets",
         help_text="Empty for the defaults every clinic starts from.",
     )
-    version = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(
+        help_text="This row's number among its owner's (the defaults', or the clinic's)."
+    )
+    clinical_version = models.PositiveSmallIntegerField(
+        help_text="The version of CLINICAL.md's rule set these rules implement (diary.rules)."
+    )
     values = models.JSONField(help_text="Every threshold, overrides applied.")
     overrides = models.JSONField(default=dict, help_text="What differs from the defaults.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -517,6 +612,9 @@ class Finding(models.Model):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.NORMAL)
     reason = models.CharField(max_length=300)
+    pages_proceduralist = models.BooleanField(
+        default=False, help_text="The proceduralist is paged with the on-call clinician."
+    )
     rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="findings")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -7,6 +7,10 @@ that produced it, so a later change of threshold never rewrites why an alert was
 
 from dataclasses import asdict, dataclass, fields, replace
 
+# The version of CLINICAL.md's rule set this code implements. A default RuleSet row is
+# seeded for each (diary.migrations); a clinic's overrides are carried onto each new one.
+VERSION = 2
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -16,6 +20,9 @@ class Rules:
     followup_hours: float = 4.0  # a "still numb?" check-in at this time after the block
     fever_celsius: float = 38.0  # a temperature above this is a fever
     anticoagulant_raise: bool = True  # persisting symptoms on anticoagulants: one level up
+    # v2: weakness newly present against the previous entry is "worse" only once that entry
+    # was recorded this long after the block; before, the anaesthetic may still be taking hold.
+    onset_minutes: int = 30
     # Diagnostic response (CLINICAL.md, "Diagnostic response").
     positive_relief_percent: int = 80
     lidocaine_window_minutes: int = 180
@@ -42,6 +49,7 @@ _BOUNDS = {
     "expected_numbness_hours": (0.5, 24),
     "never_normal_numbness_hours": (1, 168),
     "followup_hours": (0.5, 24),
+    "onset_minutes": (0, 240),
     "fever_celsius": (37.0, 40.0),
     "positive_relief_percent": (1, 100),
     "lidocaine_window_minutes": (15, 24 * 60),

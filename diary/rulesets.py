@@ -12,7 +12,9 @@ def default_rule_set() -> RuleSet:
     found = RuleSet.objects.filter(clinic__isnull=True).order_by("-version").first()
     if found is None:
         found, _ = RuleSet.objects.get_or_create(
-            clinic=None, version=1, defaults={"values": rules.DEFAULT_RULES.as_dict()}
+            clinic=None,
+            version=rules.VERSION,
+            defaults={"values": rules.DEFAULT_RULES.as_dict(), "clinical_version": rules.VERSION},
         )
     return found
 
@@ -37,9 +39,14 @@ def set_overrides(clinic: Clinic, overrides: dict, *, by=None) -> RuleSet:
     two admins saving at once get versions n+1 and n+2, not a unique violation.
     """
     Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
-    base = rules_of(default_rule_set())
-    values = rules.apply_overrides(base, overrides).as_dict()
+    default = default_rule_set()
+    values = rules.apply_overrides(rules_of(default), overrides).as_dict()
     latest = RuleSet.objects.filter(clinic=clinic).aggregate(v=Max("version"))["v"] or 0
     return RuleSet.objects.create(
-        clinic=clinic, version=latest + 1, values=values, overrides=overrides, created_by=by
+        clinic=clinic,
+        version=latest + 1,
+        clinical_version=default.clinical_version,
+        values=values,
+        overrides=overrides,
+        created_by=by,
     )

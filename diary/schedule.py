@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 
 AFTER_BLOCK = "after_block"
 DAILY = "daily"
+# How long before it is due a check-in opens (CLINICAL.md v2, "Check-in windows"): a reading
+# taken earlier does not answer it, since the curve depends on when each reading was taken.
+OPENS_BEFORE_MINUTES = {AFTER_BLOCK: 5, DAILY: 60}
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,19 @@ class Step:
     offset_minutes: int | None = None
     day: int | None = None
     steroid_only: bool = False
+    opens_before_minutes: int | None = None  # None: the default for its kind
+
+    @property
+    def opens_before(self) -> timedelta:
+        minutes = self.opens_before_minutes
+        return timedelta(minutes=OPENS_BEFORE_MINUTES[self.kind] if minutes is None else minutes)
 
 
 @dataclass(frozen=True)
 class PlannedCheckIn:
     key: str
     kind: str
+    opens_at: datetime
     due_at: datetime
     closes_at: datetime
     label: str
@@ -61,7 +71,8 @@ def default_steps() -> list[Step]:
 
     Every 15 min for the first hour (each open 15 min, until the next one), hourly
     to 8 h (open 30 min), daily on days 1-14 at the patient's check-in time (open
-    12 h, so a late riser can still answer), and days 21 and 28 after a steroid.
+    12 h, so a late riser can still answer), and days 21 and 28 after a steroid. Each
+    opens a little before it is due (``OPENS_BEFORE_MINUTES``).
     """
     steps = [
         Step(f"m{m}", AFTER_BLOCK, 15, f"{m} min after your block", offset_minutes=m)
@@ -128,6 +139,7 @@ def plan_checkins(
             PlannedCheckIn(
                 key=step.key,
                 kind=step.kind,
+                opens_at=due_at - step.opens_before,
                 due_at=due_at,
                 closes_at=closes_at,
                 label=step.label,

@@ -162,6 +162,8 @@ def install_default_protocol(protocol_model=Protocol, step_model=ProtocolStep):
     if protocol is not None:
         return protocol
     protocol = protocol_model.objects.create(name="Default MBB diary", is_default=True)
+    # The migration that first runs this has a step model from before check-in windows.
+    has_windows = any(f.name == "opens_before_minutes" for f in step_model._meta.fields)
     step_model.objects.bulk_create(
         step_model(
             protocol=protocol,
@@ -172,6 +174,11 @@ def install_default_protocol(protocol_model=Protocol, step_model=ProtocolStep):
             window_minutes=step.window_minutes,
             steroid_only=step.steroid_only,
             label=step.label,
+            **(
+                {"opens_before_minutes": int(step.opens_before.total_seconds() // 60)}
+                if has_windows
+                else {}
+            ),
         )
         for step in schedule.default_steps()
     )
@@ -188,6 +195,7 @@ def protocol_steps(protocol: Protocol) -> list[schedule.Step]:
             offset_minutes=s.offset_minutes,
             day=s.day,
             steroid_only=s.steroid_only,
+            opens_before_minutes=s.opens_before_minutes,
         )
         for s in protocol.steps.all()
     ]
@@ -219,6 +227,7 @@ def _status_for_window(closes_at: datetime, now: datetime) -> str:
 def _apply_plan(checkin: CheckIn, planned: schedule.PlannedCheckIn, now: datetime) -> CheckIn:
     """Give a check-in the planned times, as if new: its reminders are to be sent again."""
     checkin.kind, checkin.label = planned.kind, planned.label
+    checkin.opens_at = planned.opens_at
     checkin.due_at, checkin.closes_at = planned.due_at, planned.closes_at
     checkin.remind_at, checkin.rereminder_at = planned.remind_at, planned.rereminder_at
     checkin.reminded_at = checkin.rereminded_at = None
@@ -271,7 +280,7 @@ def update_procedure(procedure: Procedure, **changes) -> Procedure:
 
 
 _PLANNED_FIELDS = [
-    *("kind", "label", "due_at", "closes_at", "remind_at", "rereminder_at"),
+    *("kind", "label", "opens_at", "due_at", "closes_at", "remind_at", "rereminder_at"),
     *("reminded_at", "rereminded_at", "status", "plan_version"),
 ]
 
@@ -332,16 +341,20 @@ def _follow_plan(checkin: CheckIn, planned: schedule.PlannedCheckIn, now: dateti
             checkin.reminded_at, checkin.rereminded_at = reminded
             checkin.remind_at = None
         return True
+    # The same window opening earlier or later (the protocol's opens_before changed) is
+    # no reason to remind again.
+    opens_moved = checkin.opens_at != planned.opens_at
+    checkin.opens_at = planned.opens_at
     if checkin.status == CheckInStatus.UPCOMING:
         remind_at = planned.remind_at if checkin.reminded_at is None else None
         moved = (checkin.remind_at, checkin.rereminder_at) != (remind_at, planned.rereminder_at)
         checkin.remind_at, checkin.rereminder_at = remind_at, planned.rereminder_at
-        return moved
+        return moved or opens_moved
     if checkin.status == CheckInStatus.DUE and checkin.rereminded_at is None:
         moved = checkin.rereminder_at != planned.rereminder_at
         checkin.rereminder_at = planned.rereminder_at
-        return moved
-    return False
+        return moved or opens_moved
+    return opens_moved
 
 
 def _same_day_already_reminded(checkin: CheckIn, planned: schedule.PlannedCheckIn) -> bool:
@@ -443,6 +456,25 @@ def _claim(candidates, limit: int, changes: dict) -> list[CheckIn]:
 # was hashed without them, so its retry (which cannot carry them) is also compared that way.
 LATER_ENTRY_FIELDS = ("temperature_celsius", "severe_back_pain", "headache_on_standing")
 LATER_ENTRY_FIELDS += ("unable_to_urinate",)
+# Rule set v2 added this answer, and stopped storing a question not asked as "no": an entry
+# stored before was hashed with these defaults for every answer left out.
+V2_ENTRY_FIELDS = ("radicular_symptoms",)
+V1_ANSWER_DEFAULTS = {
+    "numbness": "none",
+    "weakness": "none",
+    **dict.fromkeys(
+        (
+            "saddle_numbness",
+            "bowel_bladder_change",
+            "fever",
+            "site_problem",
+            "severe_back_pain",
+            "headache_on_standing",
+            "unable_to_urinate",
+        ),
+        False,
+    ),
+}
 
 
 def entry_fingerprint(data: dict, *, without: tuple = ()) -> str:
@@ -467,17 +499,23 @@ def entry_fingerprint(data: dict, *, without: tuple = ()) -> str:
 
 
 def _same_entry(stored: str, fingerprint: str, data: dict) -> bool:
+    """Whether a retry is of the stored entry, whichever version of the service stored it."""
     if stored == fingerprint:
         return True
-    if any(data.get(name) not in (None, False) for name in LATER_ENTRY_FIELDS):
+    if any(data.get(name) is not None for name in V2_ENTRY_FIELDS):
         return False
-    return stored == entry_fingerprint(data, without=LATER_ENTRY_FIELDS)
+    legacy = {**data, **{k: v for k, v in V1_ANSWER_DEFAULTS.items() if data.get(k) is None}}
+    if stored == entry_fingerprint(legacy, without=V2_ENTRY_FIELDS):
+        return True
+    if any(legacy.get(name) not in (None, False) for name in LATER_ENTRY_FIELDS):
+        return False
+    return stored == entry_fingerprint(legacy, without=V2_ENTRY_FIELDS + LATER_ENTRY_FIELDS)
 
 
 @functools.cache
 def _entry_defaults() -> dict:
     """What the database stores for every field a phone may leave out."""
-    skip = {"id", "patient", "received_at", "fingerprint"}
+    skip = {"id", "patient", "received_at", "fingerprint", "advice_level", "advice_message"}
     return {
         field.name: field.get_default()
         for field in DiaryEntry._meta.concrete_fields
@@ -502,7 +540,12 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     try:
         with _atomic_unless_single_statement(checkin_id is None and not concern):
             entry = DiaryEntry.objects.create(
-                patient=patient, fingerprint=fingerprint, checkin_id=checkin_id, **fields
+                patient=patient,
+                fingerprint=fingerprint,
+                checkin_id=checkin_id,
+                advice_level=triaging.ROUTINE.advice.level,
+                advice_message=triaging.ROUTINE.advice.message,
+                **fields,
             )
             if checkin_id is not None:
                 _answer_checkin(checkin_id, entry.recorded_at)
@@ -539,11 +582,12 @@ def _atomic_unless_single_statement(single: bool):
 
 def _open_checkin_queryset(procedure, recorded_at: datetime):
     """The check-in open when a reading was taken (a missed one included): the one
-    the reading answers when the phone names none."""
+    the reading answers when the phone names none. Before a check-in opens, a reading
+    answers nothing: it is stored as an unscheduled reading."""
     return CheckIn.objects.filter(
         procedure_id=procedure,
         status__in=(*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED),
-        due_at__lte=recorded_at,
+        opens_at__lte=recorded_at,
         closes_at__gt=recorded_at,
     ).order_by("due_at")
 
@@ -573,7 +617,7 @@ def procedure_for_entry(patient: Patient, procedure_id: int, recorded_at: dateti
         SELECT p.*, (
             SELECT c.id FROM {checkin} c
             WHERE c.procedure_id = p.id AND c.status IN (%s, %s, %s)
-              AND c.due_at <= %s AND c.closes_at > %s
+              AND c.opens_at <= %s AND c.closes_at > %s
             ORDER BY c.due_at LIMIT 1
         ) AS open_checkin_id
         FROM {procedure} p WHERE p.id = %s AND p.patient_id = %s

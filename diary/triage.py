@@ -1,7 +1,8 @@
 """Safety triage: an entry, its block, the entry before it and the rules → findings. Pure.
 
-The table of CLINICAL.md ("Safety triage after the block"), as code. No database, no clock:
-the caller gathers the facts (``EntryFacts``, ``Context``) and stores what comes out.
+The table of CLINICAL.md ("Safety triage after the block", rule set version 2), as code.
+No database, no clock: the caller gathers the facts (``EntryFacts``, ``Context``) and stores
+what comes out; ``diary.advice`` says what the patient is told.
 """
 
 from dataclasses import dataclass, replace
@@ -9,6 +10,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from diary.rules import Rules
+from diary.triage_words import (
+    above_fever,
+    bowel_bladder_reason,
+    clip,
+    duration,
+    fever_reason,
+    hours,
+    hours_text,
+    leg_name,
+    legs,
+    limb_phrase,
+    symptom_words,
+)
 
 EXPECTED, URGENT, EMERGENCY = "expected", "urgent", "emergency"
 NORMAL, HIGH = "normal", "high"
@@ -18,33 +32,61 @@ SEVERITY_ORDER = {EXPECTED: 0, URGENT: 1, EMERGENCY: 2}
 BOWEL_BLADDER = "bowel_bladder"
 SADDLE_NUMBNESS = "saddle_numbness"
 BOTH_LEGS = "both_legs_after_one_sided_block"
+BOTH_LEGS_BEYOND_WINDOW = "both_legs_beyond_window"  # v2
 WEAKNESS_WORSENING = "weakness_worsening"
 NUMBNESS_EXPECTED = "numbness_expected"
+HEEL_LIFT_FAILURE = "heel_lift_failure"  # v2
 NUMBNESS_PERSISTING = "numbness_persisting"
 NUMBNESS_NEVER_NORMAL = "numbness_never_normal"
+RADICULAR = "radicular_symptoms"  # v2
 FEVER = "fever"
 SITE_PROBLEM = "site_problem"
+BACK_PAIN_WITH_LEG_SYMPTOMS = "back_pain_with_leg_symptoms"  # v2
+BACK_PAIN_ANTICOAGULATED = "back_pain_on_anticoagulants"  # v2
 SEVERE_BACK_PAIN = "severe_back_pain"
 POSTURAL_HEADACHE = "postural_headache"
 UNRESPONSIVE_AFTER_SYMPTOM = "unresponsive_after_symptom"
 
+# Each rule in words, for staff (the API gives both the code and this).
+RULE_TITLES = {
+    BOWEL_BLADDER: "New loss of bowel or bladder control, or not passing urine",
+    SADDLE_NUMBNESS: "Numbness in the saddle area",
+    BOTH_LEGS: "Both legs affected after a one-sided block",
+    BOTH_LEGS_BEYOND_WINDOW: "Both legs affected beyond the expected window",
+    WEAKNESS_WORSENING: "Weakness getting worse",
+    NUMBNESS_EXPECTED: "Leg numbness or weakness inside the expected window",
+    HEEL_LIFT_FAILURE: "Cannot lift the heel off the bed (significant motor block)",
+    NUMBNESS_PERSISTING: "Leg numbness or weakness persisting beyond the expected window",
+    NUMBNESS_NEVER_NORMAL: "Leg numbness or weakness persisting beyond 24 hours (never normal)",
+    RADICULAR: "New radicular symptoms (shooting pain or a numb strip down a leg)",
+    FEVER: "Fever",
+    SITE_PROBLEM: "Redness, pus or swelling at the injection site",
+    BACK_PAIN_WITH_LEG_SYMPTOMS: "Severe back pain with leg numbness or weakness (haematoma)",
+    BACK_PAIN_ANTICOAGULATED: "Severe back pain in a patient on anticoagulants (haematoma)",
+    SEVERE_BACK_PAIN: "New severe back pain",
+    POSTURAL_HEADACHE: "Headache worse on standing",
+    UNRESPONSIVE_AFTER_SYMPTOM: "No answer after numbness or weakness was reported",
+}
+
 
 @dataclass(frozen=True)
 class EntryFacts:
-    """The safety answers of one diary entry."""
+    """The safety answers of one diary entry. None: the question was not asked (unknown),
+    which triage reads as no finding, never as a "no" the patient gave."""
 
     recorded_at: datetime
-    numbness: str = "none"  # none | left_leg | right_leg | both_legs
-    weakness: str = "none"
+    numbness: str | None = None  # none | left_leg | right_leg | both_legs
+    weakness: str | None = None
     can_lift_heel: bool | None = None
-    saddle_numbness: bool = False
-    bowel_bladder_change: bool = False
-    unable_to_urinate: bool = False
-    fever: bool = False
+    saddle_numbness: bool | None = None
+    bowel_bladder_change: bool | None = None
+    unable_to_urinate: bool | None = None
+    fever: bool | None = None
     temperature_celsius: Decimal | float | None = None
-    site_problem: bool = False
-    severe_back_pain: bool = False
-    headache_on_standing: bool = False
+    site_problem: bool | None = None
+    severe_back_pain: bool | None = None
+    headache_on_standing: bool | None = None
+    radicular_symptoms: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -62,43 +104,32 @@ class Finding:
     severity: str  # expected | urgent | emergency
     reason: str  # in words, for staff
     priority: str = NORMAL  # high: urgent but "never normal" (numbness past 24 h)
+    # Routing of CLINICAL.md's "who is alerted": the proceduralist is paged with the on-call
+    # clinician for every emergency and for motor block persisting beyond the window.
+    pages_proceduralist: bool = False
 
 
-@dataclass(frozen=True)
-class Advice:
-    level: str  # routine | expected | contact_clinic | emergency
-    message: str  # plain words for the patient
-
-
-_EXPECTED_ADVICE = (
-    "Numbness or weakness in the leg is expected for a few hours after the block and should "
-    "wear off within 2 to 4 hours. Do not walk without help until you can lift your heel off "
-    "the bed. We will ask again later."
-)
-_EMERGENCY_ADVICE = (
-    "Go to the emergency department now, or call emergency services. Tell them you had a "
-    "spinal injection (medial branch block) and what you noticed. Your clinic has also been told."
-)
-_REASON_MAX = 300  # Finding.reason in diary.models
-_LEGS = {"none": 0, "left_leg": 1, "right_leg": 1, "both_legs": 2}
-_LIMB_WORDS = {"left_leg": "of the left leg", "right_leg": "of the right leg"}
 _ONE_SIDED = ("left", "right")
 
 
 def has_safety_answers(entry: EntryFacts) -> bool:
-    """Whether any safety answer is set: routine entries skip gathering a context."""
+    """Whether any safety answer reports something: routine entries skip gathering a context."""
     return (
-        entry.numbness != "none"
-        or entry.weakness != "none"
-        or entry.can_lift_heel is False
-        or entry.saddle_numbness
-        or entry.bowel_bladder_change
-        or entry.unable_to_urinate
-        or entry.fever
+        _leg_symptom(entry)
         or entry.temperature_celsius is not None
-        or entry.site_problem
-        or entry.severe_back_pain
-        or entry.headache_on_standing
+        or any(
+            getattr(entry, name) is True
+            for name in (
+                "saddle_numbness",
+                "bowel_bladder_change",
+                "unable_to_urinate",
+                "fever",
+                "site_problem",
+                "severe_back_pain",
+                "headache_on_standing",
+                "radicular_symptoms",
+            )
+        )
     )
 
 
@@ -107,7 +138,7 @@ def triage(entry: EntryFacts, context: Context) -> list[Finding]:
     rules = context.rules
     findings = []
     if entry.bowel_bladder_change or entry.unable_to_urinate:
-        findings.append(Finding(BOWEL_BLADDER, EMERGENCY, _bowel_bladder_reason(entry)))
+        findings.append(Finding(BOWEL_BLADDER, EMERGENCY, bowel_bladder_reason(entry)))
     if entry.saddle_numbness:
         findings.append(
             Finding(
@@ -116,22 +147,23 @@ def triage(entry: EntryFacts, context: Context) -> list[Finding]:
                 "Numbness in the saddle area (groin, buttocks or inner thighs).",
             )
         )
-    leg = _leg_finding(entry, context)
-    if leg is not None:
-        findings.append(leg)
-    if entry.fever or _above_fever(entry.temperature_celsius, rules):
-        findings.append(Finding(FEVER, URGENT, _fever_reason(entry, rules)))
+    for found in (_leg_finding(entry, context), _radicular_finding(entry, context)):
+        if found is not None:
+            findings.append(found)
+    if entry.fever or above_fever(entry.temperature_celsius, rules):
+        findings.append(Finding(FEVER, URGENT, fever_reason(entry, rules)))
     if entry.site_problem:
         findings.append(
             Finding(SITE_PROBLEM, URGENT, "Redness, pus or swelling at the injection site.")
         )
-    if entry.severe_back_pain:
-        findings.append(Finding(SEVERE_BACK_PAIN, URGENT, "New severe back pain."))
+    back = _back_pain_finding(entry, context)
+    if back is not None:
+        findings.append(back)
     if entry.headache_on_standing:
         findings.append(Finding(POSTURAL_HEADACHE, URGENT, "Headache that is worse on standing."))
     # sorted() is stable, so findings of equal severity keep the order of the table.
     return sorted(
-        (replace(f, reason=_clip(f.reason)) for f in findings),
+        (_routed(replace(f, reason=clip(f.reason))) for f in findings),
         key=lambda f: -SEVERITY_ORDER[f.severity],
     )
 
@@ -141,37 +173,36 @@ def needs_followup(entry: EntryFacts, context: Context) -> bool:
     if not _leg_symptom(entry):
         return False
     rules = context.rules
-    elapsed = entry.recorded_at - context.performed_at
-    in_window = timedelta(0) <= elapsed <= _hours(rules.expected_numbness_hours)
-    return in_window and elapsed < _hours(rules.followup_hours)
+    elapsed = _elapsed(entry, context)
+    in_window = timedelta(0) <= elapsed <= hours(rules.expected_numbness_hours)
+    return in_window and elapsed < hours(rules.followup_hours)
 
 
 def unresponsive_after_symptom(rules: Rules, label: str) -> Finding:
-    """The finding for a check-in left unanswered after numbness or weakness was reported."""
+    """The finding for a check-in left unanswered after numbness, weakness or a heel that
+    could not be lifted was reported."""
     return Finding(
         UNRESPONSIVE_AFTER_SYMPTOM,
         URGENT,
-        _clip(f"No answer to the check-in ({label}) after numbness or weakness was reported."),
+        clip(
+            f"No answer to the check-in ({label}) after numbness, weakness or a heel that "
+            f"could not be lifted was reported."
+        ),
     )
 
 
-def advice(findings: list[Finding], clinic_phone: str = "") -> Advice:
-    """What the patient is told at once, from the most severe finding."""
-    if not findings:
-        return Advice("routine", "Thank you. Your reading is saved.")
-    worst = max(SEVERITY_ORDER[f.severity] for f in findings)
-    if worst == SEVERITY_ORDER[EMERGENCY]:
-        return Advice("emergency", _EMERGENCY_ADVICE)
-    if worst == SEVERITY_ORDER[URGENT]:
-        when = " today" if any(f.priority == HIGH for f in findings) else ""
-        phone = clinic_phone.strip()
-        call = f"call the clinic on {phone}" if phone else "call the clinic"
-        return Advice(
-            "contact_clinic",
-            f"Your clinic has been told and will contact you{when}. "
-            f"If you feel worse before you hear from them, {call}.",
-        )
-    return Advice("expected", _EXPECTED_ADVICE)
+def _routed(finding: Finding) -> Finding:
+    if finding.severity == EMERGENCY and not finding.pages_proceduralist:
+        return replace(finding, pages_proceduralist=True)
+    return finding
+
+
+def _elapsed(entry: EntryFacts, context: Context) -> timedelta:
+    return entry.recorded_at - context.performed_at
+
+
+def _beyond_window(entry: EntryFacts, context: Context) -> bool:
+    return _elapsed(entry, context) > hours(context.rules.expected_numbness_hours)
 
 
 def _leg_finding(entry: EntryFacts, context: Context) -> Finding | None:
@@ -179,151 +210,168 @@ def _leg_finding(entry: EntryFacts, context: Context) -> Finding | None:
     if not _leg_symptom(entry):
         return None
     rules = context.rules
-    if context.side in _ONE_SIDED and _covers_both_legs(entry):
-        return Finding(BOTH_LEGS, EMERGENCY, _both_legs_reason(entry, context.side))
-    worse = _worsening_reason(entry, context.previous)
+    elapsed = _elapsed(entry, context)
+    beyond = _beyond_window(entry, context)
+    if _covers_bothlegs(entry):
+        if context.side in _ONE_SIDED:
+            return Finding(BOTH_LEGS, EMERGENCY, _both_legs_reason(entry, context.side))
+        if beyond:
+            return Finding(
+                BOTH_LEGS_BEYOND_WINDOW,
+                EMERGENCY,
+                f"{_both_legs_words(entry)} {duration(elapsed)} after a {context.side} block "
+                f"(expected up to {hours_text(rules.expected_numbness_hours)}).",
+            )
+    worse = _worsening_reason(entry, context)
     if worse:
         return Finding(WEAKNESS_WORSENING, EMERGENCY, worse)
-    elapsed = entry.recorded_at - context.performed_at
-    what = _symptom_words(entry)
-    expected_text = _hours_text(rules.expected_numbness_hours)
+    what = symptom_words(entry)
+    expected_text = hours_text(rules.expected_numbness_hours)
     if elapsed < timedelta(0):
         # Before the needle the anaesthetic cannot explain it, and there was no needle to bleed
         # from: urgent, not raised for anticoagulants.
         return Finding(
             NUMBNESS_PERSISTING,
             URGENT,
-            f"{what} reported {_duration(elapsed)} before the block, so not from the anaesthetic.",
+            f"{what} reported {duration(elapsed)} before the block, so not from the anaesthetic.",
         )
-    if elapsed <= _hours(rules.expected_numbness_hours):
+    if not beyond:
+        if entry.can_lift_heel is False:
+            return Finding(
+                HEEL_LIFT_FAILURE,
+                URGENT,
+                f"{what} {duration(elapsed)} after the block: a significant motor block, "
+                f"which needs evaluation even inside the expected {expected_text}.",
+            )
         return Finding(
             NUMBNESS_EXPECTED,
             EXPECTED,
-            f"{what} {_duration(elapsed)} after the block (expected up to {expected_text}).",
+            f"{what} {duration(elapsed)} after the block (expected up to {expected_text}).",
         )
-    if elapsed > _hours(rules.never_normal_numbness_hours):
+    if elapsed > hours(rules.never_normal_numbness_hours):
         finding = Finding(
             NUMBNESS_NEVER_NORMAL,
             URGENT,
-            f"{what} {_duration(elapsed)} after the block (never normal after "
-            f"{_hours_text(rules.never_normal_numbness_hours)}).",
+            f"{what} {duration(elapsed)} after the block (never normal after "
+            f"{hours_text(rules.never_normal_numbness_hours)}).",
             priority=HIGH,
+            pages_proceduralist=True,
         )
     else:
         finding = Finding(
             NUMBNESS_PERSISTING,
             URGENT,
-            f"{what} {_duration(elapsed)} after the block (expected up to {expected_text}).",
+            f"{what} {duration(elapsed)} after the block (expected up to {expected_text}).",
+            pages_proceduralist=True,
         )
-    if context.on_anticoagulants and rules.anticoagulant_raise:
-        # A bleed around the spine is the worry; keep the priority so "today" still shows.
-        return replace(
-            finding,
-            severity=EMERGENCY,
-            reason=f"{finding.reason} On anticoagulants: raised from urgent.",
-        )
+    return _raised_for_anticoagulants(finding, context)
+
+
+def _radicular_finding(entry: EntryFacts, context: Context) -> Finding | None:
+    if not entry.radicular_symptoms:
+        return None
+    finding = Finding(
+        RADICULAR,
+        URGENT,
+        f"New shooting pain or a numb strip down a leg {duration(_elapsed(entry, context))} "
+        f"{'before' if _elapsed(entry, context) < timedelta(0) else 'after'} the block: a "
+        f"medial branch block should not cause radicular symptoms (nerve root involvement?).",
+    )
+    if _beyond_window(entry, context):
+        return _raised_for_anticoagulants(finding, context)
     return finding
+
+
+def _raised_for_anticoagulants(finding: Finding, context: Context) -> Finding:
+    """Symptoms beyond the window in a patient on anticoagulants: one level up (a bleed
+    around the spine is the worry); the priority stays so that "today" still shows."""
+    if not (context.on_anticoagulants and context.rules.anticoagulant_raise):
+        return finding
+    return replace(
+        finding,
+        severity=EMERGENCY,
+        reason=f"{finding.reason} On anticoagulants: raised from urgent.",
+    )
+
+
+def _back_pain_finding(entry: EntryFacts, context: Context) -> Finding | None:
+    """At most one finding of new severe back pain: the haematoma patterns first."""
+    if not entry.severe_back_pain:
+        return None
+    elapsed = _elapsed(entry, context)
+    if elapsed >= timedelta(0):
+        if _leg_symptom(entry) and _beyond_window(entry, context):
+            return Finding(
+                BACK_PAIN_WITH_LEG_SYMPTOMS,
+                EMERGENCY,
+                f"New severe back pain with {symptom_words(entry).lower()} "
+                f"{duration(elapsed)} after the block: the pattern of an epidural haematoma.",
+            )
+        if context.on_anticoagulants:
+            return Finding(
+                BACK_PAIN_ANTICOAGULATED,
+                EMERGENCY,
+                f"New severe back pain {duration(elapsed)} after the block in a patient on "
+                f"anticoagulants: possible haematoma.",
+            )
+    return Finding(SEVERE_BACK_PAIN, URGENT, "New severe back pain.")
 
 
 def _leg_symptom(entry: EntryFacts) -> bool:
     # A heel that cannot be lifted is weakness even when the weakness question was left at
     # "none": staying silent about it would be the unsafe reading.
-    return entry.numbness != "none" or _weak(entry)
+    return legs(entry.numbness) != set() or _weak(entry)
 
 
 def _weak(entry: EntryFacts) -> bool:
-    return entry.weakness != "none" or entry.can_lift_heel is False
+    return bool(legs(entry.weakness)) or entry.can_lift_heel is False
 
 
-def _covers_both_legs(entry: EntryFacts) -> bool:
+def _covers_bothlegs(entry: EntryFacts) -> bool:
     # Numb on one side and weak on the other is still both legs affected.
-    legs = {entry.numbness, entry.weakness} - {"none"}
-    return "both_legs" in legs or legs == {"left_leg", "right_leg"}
+    return legs(entry.numbness) | legs(entry.weakness) == {"left", "right"}
+
+
+def _both_legs_words(entry: EntryFacts) -> str:
+    if entry.numbness == entry.weakness == "both_legs":
+        return "Numbness and weakness in both legs"
+    return symptom_words(replace(entry, can_lift_heel=None))
 
 
 def _both_legs_reason(entry: EntryFacts, side: str) -> str:
-    if entry.numbness == entry.weakness == "both_legs":
-        what = "Numbness and weakness in both legs"
-    else:
-        what = _symptom_words(replace(entry, can_lift_heel=None))
-    return f"{what} after a {side}-sided block."
+    return f"{_both_legs_words(entry)} after a {side}-sided block."
 
 
-def _worsening_reason(entry: EntryFacts, previous: EntryFacts | None) -> str:
-    """Why weakness is worse than at the last entry, or "" when it is not."""
-    if previous is None or previous.weakness == "none" or not _weak(entry):
+def _worsening_reason(entry: EntryFacts, context: Context) -> str:
+    """Why weakness is worse than at the block's previous entry, or "" when it is not.
+
+    Worse (CLINICAL.md v2): a leg weak now that was not, weakness spread to both legs, or a
+    heel that can no longer be lifted; counted only when the previous entry was recorded
+    ``onset_minutes`` or more after the block. An unknown previous answer is not a "no".
+    """
+    previous = context.previous
+    if previous is None or not _weak(entry):
         return ""
-    if _LEGS[entry.weakness] > _LEGS[previous.weakness]:
+    onset = timedelta(minutes=context.rules.onset_minutes)
+    if previous.recorded_at - context.performed_at < onset:
+        return ""  # the anaesthetic may still have been taking hold then
+    before, now = legs(previous.weakness), legs(entry.weakness)
+    if previous.weakness is not None and now - before:
+        if before:
+            return (
+                f"Weakness has spread from {leg_name(previous.weakness)} to "
+                f"{leg_name(entry.weakness)} since the last entry."
+            )
         return (
-            f"Weakness has spread from {_leg_name(previous.weakness)} to "
-            f"{_leg_name(entry.weakness)} since the last entry."
+            f"Weakness {limb_phrase(entry.weakness)} is new since the last entry, recorded "
+            f"{duration(previous.recorded_at - context.performed_at)} after the block."
         )
-    if previous.can_lift_heel is True and entry.can_lift_heel is False:
+    if entry.can_lift_heel is False and _could_lift_heel(previous):
         return "Can no longer lift the heel off the bed (could at the last entry)."
     return ""
 
 
-def _symptom_words(entry: EntryFacts) -> str:
-    parts = []
-    if entry.numbness != "none":
-        parts.append(f"numbness {_limb_phrase(entry.numbness)}")
-    if entry.weakness != "none":
-        heel = " (cannot lift the heel off the bed)" if entry.can_lift_heel is False else ""
-        parts.append(f"weakness {_limb_phrase(entry.weakness)}{heel}")
-    elif entry.can_lift_heel is False:
-        parts.append("cannot lift the heel off the bed")
-    text = " and ".join(parts)
-    return text[0].upper() + text[1:]
-
-
-def _limb_phrase(limb: str) -> str:
-    return _LIMB_WORDS.get(limb, "in both legs")
-
-
-def _leg_name(limb: str) -> str:
-    return {"left_leg": "the left leg", "right_leg": "the right leg"}.get(limb, "both legs")
-
-
-def _bowel_bladder_reason(entry: EntryFacts) -> str:
-    if entry.bowel_bladder_change and entry.unable_to_urinate:
-        return "New change in bowel or bladder control, and unable to pass urine."
-    if entry.bowel_bladder_change:
-        return "New change in bowel or bladder control."
-    return "Unable to pass urine."
-
-
-def _above_fever(temperature: Decimal | float | None, rules: Rules) -> bool:
-    # Decimal and float compare exactly, so 38.0 stored as Decimal is not above 38.0.
-    return temperature is not None and temperature > rules.fever_celsius
-
-
-def _fever_reason(entry: EntryFacts, rules: Rules) -> str:
-    temperature = entry.temperature_celsius
-    limit = f"{rules.fever_celsius:.1f} °C"
-    if _above_fever(temperature, rules):
-        return f"Temperature {temperature:.1f} °C (above {limit})."
-    if temperature is not None:
-        return f"Reports a fever; temperature {temperature:.1f} °C (not above {limit})."
-    return "Reports a fever; no temperature given."
-
-
-def _hours(hours: float) -> timedelta:
-    return timedelta(hours=hours)
-
-
-def _duration(elapsed: timedelta) -> str:
-    minutes = int(abs(elapsed).total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def _hours_text(hours: float) -> str:
-    minutes = round(hours * 60)
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def _clip(reason: str) -> str:
-    if len(reason) <= _REASON_MAX:
-        return reason
-    return reason[: _REASON_MAX - 1] + "…"
+def _could_lift_heel(previous: EntryFacts) -> bool:
+    if previous.can_lift_heel is not None:
+        return previous.can_lift_heel
+    return previous.weakness == "none"  # no weakness reported, heel not asked

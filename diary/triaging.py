@@ -7,7 +7,7 @@ notifications app), so the diary never imports the app that pages people.
 """
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils.module_loading import import_string
 
-from diary import rulesets, schedule, triage
+from diary import advice, rulesets, schedule, triage
 from diary.models import (
     CheckIn,
     CheckInStatus,
@@ -30,17 +30,20 @@ from diary.models import (
 FOLLOWUP_KEY = "followup"
 FOLLOWUP_LABEL = "Is your leg still numb or weak?"
 FOLLOWUP_WINDOW = timedelta(minutes=30)
+FOLLOWUP_OPENS_BEFORE = timedelta(minutes=5)  # as the first 8 h's steps (CLINICAL.md v2)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the phone is told about an entry: the advice, and the alert it raised."""
+    """What the phone is told about an entry: the advice, the alert it raised, and the
+    findings (``diary.models.Finding`` rows) triage made of it."""
 
-    advice: triage.Advice
+    advice: advice.Advice
     alert: dict | None = None  # {"id", "severity"}
+    findings: list = field(default_factory=list)
 
 
-ROUTINE = Outcome(triage.advice([]))
+ROUTINE = Outcome(advice.advice([]))
 
 _FACT_FIELDS = [
     name for name in triage.EntryFacts.__dataclass_fields__ if name not in ("recorded_at",)
@@ -48,21 +51,12 @@ _FACT_FIELDS = [
 
 
 def facts_of(values) -> triage.EntryFacts:
-    """EntryFacts from a validated payload (dict) or a stored entry (object)."""
+    """EntryFacts from a validated payload (dict) or a stored entry (object); an answer
+    left out stays None (not asked)."""
     get = values.get if isinstance(values, dict) else functools.partial(getattr, values)
-    defaults = triage.EntryFacts.__dataclass_fields__
     return triage.EntryFacts(
-        recorded_at=get("recorded_at"),
-        **{name: _or_default(get, name, defaults[name].default) for name in _FACT_FIELDS},
+        recorded_at=get("recorded_at"), **{name: get(name, None) for name in _FACT_FIELDS}
     )
-
-
-def _or_default(get, name, default):
-    try:
-        value = get(name)
-    except AttributeError:
-        return default
-    return default if value is None and default is not None else value
 
 
 @functools.cache
@@ -94,9 +88,16 @@ def triage_entry(entry: DiaryEntry, procedure: Procedure) -> Outcome:
     )
     if triage.needs_followup(facts, context):
         plan_followup(procedure, context.rules.followup_hours)
+    told = advice.advice(found, patient.clinic.phone)
+    # Stored before the handler runs, so that the alert it raises can name what the
+    # patient was told.
+    entry.advice_level, entry.advice_message = told.level, told.message
+    DiaryEntry.objects.filter(pk=entry.pk).update(
+        advice_level=told.level, advice_message=told.message
+    )
     raised = _handler()(procedure, stored) if stored else None
     alert = {"id": raised.id, "severity": raised.severity} if raised else None
-    return Outcome(triage.advice(found, patient.clinic.phone), alert)
+    return Outcome(told, alert, stored)
 
 
 def _finding(found: triage.Finding, procedure, rule_set, **source) -> Finding:
@@ -107,6 +108,7 @@ def _finding(found: triage.Finding, procedure, rule_set, **source) -> Finding:
         severity=found.severity,
         priority=found.priority,
         reason=found.reason,
+        pages_proceduralist=found.pages_proceduralist,
         rule_set=rule_set,
         **source,
     )
@@ -134,6 +136,7 @@ def followup_plan(procedure: Procedure, hours: float | None = None) -> schedule.
     return schedule.PlannedCheckIn(
         key=FOLLOWUP_KEY,
         kind=schedule.AFTER_BLOCK,
+        opens_at=at - FOLLOWUP_OPENS_BEFORE,
         due_at=at,
         closes_at=at + FOLLOWUP_WINDOW,
         label=FOLLOWUP_LABEL,
@@ -160,6 +163,7 @@ def plan_followup(procedure: Procedure, hours: float) -> None:
         procedure=procedure,
         key=planned.key,
         kind=planned.kind,
+        opens_at=planned.opens_at,
         due_at=planned.due_at,
         closes_at=planned.closes_at,
         label=planned.label,
@@ -169,11 +173,12 @@ def plan_followup(procedure: Procedure, hours: float) -> None:
 
 
 def stored_outcome(entry: DiaryEntry) -> Outcome:
-    """The outcome of an entry stored earlier (a retried POST, or a read): from its findings."""
+    """The outcome of an entry stored earlier (a retried POST, or a read): the advice as it
+    was shown, and its findings."""
     findings = list(entry.findings.all())
+    told = stored_advice(entry, findings)
     if not findings:
-        return ROUTINE
-    as_found = [triage.Finding(f.rule, f.severity, f.reason, f.priority) for f in findings]
+        return Outcome(told)
     alerts = [
         event.alert
         for finding in findings
@@ -182,7 +187,18 @@ def stored_outcome(entry: DiaryEntry) -> Outcome:
     ]
     top = max(alerts, key=lambda a: triage.SEVERITY_ORDER[a.severity], default=None)
     alert = {"id": top.pk, "severity": top.severity} if top else None
-    return Outcome(triage.advice(as_found, entry.procedure.patient.clinic.phone), alert)
+    return Outcome(told, alert, findings)
+
+
+def stored_advice(entry: DiaryEntry, findings: list[Finding]) -> advice.Advice:
+    """What the patient was told about a stored entry. Entries stored before the advice was
+    kept with them get it rebuilt from their findings, as the service would have said it."""
+    if entry.advice_message:
+        return advice.Advice(entry.advice_level, entry.advice_message)
+    if not findings:
+        return ROUTINE.advice
+    as_found = [triage.Finding(f.rule, f.severity, f.reason, f.priority) for f in findings]
+    return advice.advice(as_found, entry.procedure.patient.clinic.phone)
 
 
 # --- Silence after a symptom ------------------------------------------------------------
@@ -190,7 +206,8 @@ def stored_outcome(entry: DiaryEntry) -> Outcome:
 
 def unresponsive_after_symptom(missed_ids: list[int]) -> int:
     """Alert on each just-missed check-in that was the first one after an entry reporting
-    numbness or weakness, with no entry since: silence after a symptom is not reassurance.
+    numbness, weakness or a heel that could not be lifted, with no entry since: silence
+    after a symptom is not reassurance.
 
     Safe to run twice: a check-in's finding is unique (``finding_once_per_checkin``).
     """
@@ -205,12 +222,14 @@ def unresponsive_after_symptom(missed_ids: list[int]) -> int:
             last_at=Subquery(latest.values("recorded_at")[:1]),
             last_numbness=Subquery(latest.values("numbness")[:1]),
             last_weakness=Subquery(latest.values("weakness")[:1]),
+            last_heel=Subquery(latest.values("can_lift_heel")[:1]),
         )
         .select_related("procedure__patient")
     )
     raised = 0
     for checkin in missed:
-        symptom = any(
+        heel_failed = checkin.last_heel is not None and not checkin.last_heel
+        symptom = heel_failed or any(
             value not in (None, Limb.NONE)
             for value in (checkin.last_numbness, checkin.last_weakness)
         )

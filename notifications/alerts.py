@@ -82,6 +82,7 @@ def _raise(procedure: Procedure, finding: Finding, now: datetime):
             severity=finding.severity,
             priority=finding.priority,
             reason=finding.reason,
+            pages_proceduralist=finding.pages_proceduralist,
             next_escalation_at=now + escalation_delay(alerting, finding),
         )
         _event(alert, AlertEventKind.TRIGGERED, now, finding=finding, detail=finding.reason)
@@ -91,6 +92,7 @@ def _raise(procedure: Procedure, finding: Finding, now: datetime):
         return live, []
     # Worse than when it was raised (or acknowledged): page again, as a new step.
     live.severity, live.priority, live.reason = finding.severity, finding.priority, finding.reason
+    live.pages_proceduralist = live.pages_proceduralist or finding.pages_proceduralist
     live.state = AlertState.OPEN
     live.escalation_step += 1
     live.next_escalation_at = now + escalation_delay(alerting, finding)

@@ -46,7 +46,11 @@ def settings_of(clinic: Clinic, now: datetime) -> dict:
         "fallback_phone": alerting.fallback_phone,
         "fallback_email": alerting.fallback_email,
         "rule_overrides": rule_set.overrides if rule_set.clinic_id == clinic.pk else {},
-        "rules": {"version": rule_set.label, "values": rule_set.values},
+        "rules": {
+            "version": rule_set.label,
+            "clinical_version": rule_set.clinical_version,
+            "values": rule_set.values,
+        },
         "coverage_warnings": coverage_warnings(clinic, now),
     }
 

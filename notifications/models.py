@@ -259,6 +259,10 @@ class Alert(models.Model):
     priority = models.CharField(max_length=6, default="normal")
     state = models.CharField(max_length=12, choices=AlertState.choices, default=AlertState.OPEN)
     reason = models.CharField(max_length=300)
+    pages_proceduralist = models.BooleanField(
+        default=False,
+        help_text="The block's proceduralist is paged with the on-call clinician (its findings).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)

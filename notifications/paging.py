@@ -1,6 +1,7 @@
 """Who is paged for an alert at each escalation step, and the delivery rows that page them.
 
-Step 0 pages the primary on call (and, for an emergency, the proceduralist); step 1 the
+Step 0 pages the primary on call (and the proceduralist, for every emergency and for motor
+block persisting beyond the window: ``Alert.pages_proceduralist``, set by triage); step 1 the
 backup; step 2 every clinic admin; from step 3 on, all of them again at each interval.
 With nobody on call, step 0 pages the clinic's admins and its fallback contact. A step
 with nobody reachable falls back to the admins, then to the fallback contact, then to every
@@ -39,7 +40,7 @@ def recipients(alert: Alert, step: int, shifts: oncall.OnCall) -> list[int]:
     admins = _staff_ids(alert.clinic_id, is_admin=True)
     if step == 0:
         chosen = list(primary)
-        if alert.severity == "emergency" and alert.procedure.proceduralist_id:
+        if alert.pages_proceduralist and alert.procedure.proceduralist_id:
             chosen.append(alert.procedure.proceduralist_id)
         if not primary:
             chosen += admins

@@ -109,7 +109,11 @@ def test_seed_demo_alerts_puts_nia_on_call_and_opens_bens_alert_once(
         "open",
     )
     # pytest-django's e-mail backend counts as a working channel: Nia is paged once.
-    assert list(alert.deliveries.values_list("staff__username", "channel")) == [("nia", "email")]
+    # Ben's leg still numb after 4 h: the on-call nurse and the proceduralist (rules v2).
+    assert sorted(alert.deliveries.values_list("staff__username", "channel")) == [
+        ("dr.cole", "email"),
+        ("nia", "email"),
+    ]
 
 
 def test_seed_demo_alerts_needs_seed_demo_first(db):

@@ -10,30 +10,34 @@ from decimal import Decimal
 
 import pytest
 
+from diary.advice import Advice, advice
 from diary.rules import DEFAULT_RULES, apply_overrides
 from diary.triage import (
+    BACK_PAIN_ANTICOAGULATED,
+    BACK_PAIN_WITH_LEG_SYMPTOMS,
     BOTH_LEGS,
+    BOTH_LEGS_BEYOND_WINDOW,
     BOWEL_BLADDER,
     EMERGENCY,
     EXPECTED,
     FEVER,
+    HEEL_LIFT_FAILURE,
     HIGH,
     NORMAL,
     NUMBNESS_EXPECTED,
     NUMBNESS_NEVER_NORMAL,
     NUMBNESS_PERSISTING,
     POSTURAL_HEADACHE,
+    RADICULAR,
     SADDLE_NUMBNESS,
     SEVERE_BACK_PAIN,
     SITE_PROBLEM,
     UNRESPONSIVE_AFTER_SYMPTOM,
     URGENT,
     WEAKNESS_WORSENING,
-    Advice,
     Context,
     EntryFacts,
     Finding,
-    advice,
     has_safety_answers,
     needs_followup,
     triage,
@@ -193,9 +197,15 @@ def test_anticoagulants_raise_persisting_numbness_one_level_but_not_expected_num
         row("numb-both-legs-at-2h-after-bilateral-block", at(2),
             (NUMBNESS_EXPECTED, EXPECTED, NORMAL), "expected", side="bilateral",
             numbness="both_legs"),
-        row("numb-both-legs-at-5h-after-bilateral-block", at(5),
-            (NUMBNESS_PERSISTING, URGENT, NORMAL), "contact_clinic", side="bilateral",
+        row("numb-both-legs-at-3h59-after-bilateral-block", at(3, 59),
+            (NUMBNESS_EXPECTED, EXPECTED, NORMAL), "expected", side="bilateral",
             numbness="both_legs"),
+        row("numb-both-legs-at-4h01-after-bilateral-block", at(4, 1),
+            (BOTH_LEGS_BEYOND_WINDOW, EMERGENCY, NORMAL), "emergency", side="bilateral",
+            numbness="both_legs"),
+        row("numb-left-weak-right-at-5h-after-bilateral-block", at(5),
+            (BOTH_LEGS_BEYOND_WINDOW, EMERGENCY, NORMAL), "emergency", side="bilateral",
+            numbness="left_leg", weakness="right_leg"),
     ],
 )  # fmt: skip
 def test_both_legs_is_an_emergency_after_a_one_sided_block_and_timed_after_a_bilateral_one(
@@ -206,7 +216,10 @@ def test_both_legs_is_an_emergency_after_a_one_sided_block_and_timed_after_a_bil
 
 WEAK_LEFT = EntryFacts(recorded_at=at(0, 30), weakness="left_leg", can_lift_heel=True)
 WEAK_BOTH = EntryFacts(recorded_at=at(0, 30), weakness="both_legs")
-NOTHING = EntryFacts(recorded_at=at(0, 30))
+NO_WEAKNESS = EntryFacts(recorded_at=at(0, 31), weakness="none", can_lift_heel=True)
+NO_WEAKNESS_AT_29_MIN = EntryFacts(recorded_at=at(0, 29), weakness="none", can_lift_heel=True)
+NO_WEAKNESS_HEEL_NOT_ASKED = EntryFacts(recorded_at=at(0, 45), weakness="none")
+NOTHING_ASKED = EntryFacts(recorded_at=at(0, 45))
 
 
 @pytest.mark.parametrize(
@@ -222,18 +235,31 @@ NOTHING = EntryFacts(recorded_at=at(0, 30))
             "emergency", previous=WEAK_LEFT, weakness="left_leg", can_lift_heel=False),
         row("heel-lift-lost-on-day-2", at(48), (WEAKNESS_WORSENING, EMERGENCY, NORMAL),
             "emergency", previous=WEAK_LEFT, weakness="left_leg", can_lift_heel=False),
-        row("new-weakness-after-an-entry-without-any", at(1),
-            (NUMBNESS_EXPECTED, EXPECTED, NORMAL), "expected", previous=NOTHING,
+        row("new-weakness-after-an-entry-without-any-at-31-min", at(1),
+            (WEAKNESS_WORSENING, EMERGENCY, NORMAL), "emergency", previous=NO_WEAKNESS,
+            weakness="left_leg"),
+        row("new-weakness-after-an-entry-without-any-at-29-min-is-onset", at(1),
+            (NUMBNESS_EXPECTED, EXPECTED, NORMAL), "expected", previous=NO_WEAKNESS_AT_29_MIN,
+            weakness="left_leg"),
+        row("heel-newly-failing-after-no-weakness-heel-not-asked", at(1),
+            (WEAKNESS_WORSENING, EMERGENCY, NORMAL), "emergency",
+            previous=NO_WEAKNESS_HEEL_NOT_ASKED, can_lift_heel=False),
+        row("new-weakness-after-an-entry-that-asked-nothing-is-not-worse", at(1),
+            (HEEL_LIFT_FAILURE, URGENT, NORMAL), "contact_clinic", previous=NOTHING_ASKED,
             weakness="left_leg", can_lift_heel=False),
-        row("weakness-moves-from-left-to-right", at(1), (NUMBNESS_EXPECTED, EXPECTED, NORMAL),
-            "expected", side="bilateral", previous=WEAK_LEFT, weakness="right_leg"),
-        row("weakness-in-both-legs-as-before", at(5), (NUMBNESS_PERSISTING, URGENT, NORMAL),
-            "contact_clinic", side="bilateral", previous=WEAK_BOTH, weakness="both_legs"),
+        row("weakness-moves-from-left-to-right-is-a-leg-newly-weak", at(1),
+            (WEAKNESS_WORSENING, EMERGENCY, NORMAL), "emergency", side="bilateral",
+            previous=WEAK_LEFT, weakness="right_leg"),
+        row("weakness-in-both-legs-as-before-stays-as-it-was", at(3),
+            (NUMBNESS_EXPECTED, EXPECTED, NORMAL), "expected", side="bilateral",
+            previous=WEAK_BOTH, weakness="both_legs"),
+        row("left-weakness-as-before-at-5h", at(5), (NUMBNESS_PERSISTING, URGENT, NORMAL),
+            "contact_clinic", previous=WEAK_LEFT, weakness="left_leg", can_lift_heel=True),
         row("heel-lift-unanswered-now", at(1), (NUMBNESS_EXPECTED, EXPECTED, NORMAL),
             "expected", previous=WEAK_LEFT, weakness="left_leg"),
     ],
 )  # fmt: skip
-def test_weakness_worse_than_the_last_entry_is_an_emergency_and_new_weakness_is_not(
+def test_weakness_worse_than_the_last_entry_once_past_the_onset_is_an_emergency(
     entry, ctx, expected, advice_level
 ):
     check(entry, ctx, expected, advice_level)
@@ -385,6 +411,7 @@ SINGLE_ANSWERS = {
     "site_problem": True,
     "severe_back_pain": True,
     "headache_on_standing": True,
+    "radicular_symptoms": True,
 }
 
 
@@ -483,6 +510,99 @@ def test_an_unanswered_check_in_after_a_symptom_is_urgent():
     assert found == Finding(
         UNRESPONSIVE_AFTER_SYMPTOM,
         URGENT,
-        "No answer to the check-in (4 h) after numbness or weakness was reported.",
+        "No answer to the check-in (4 h) after numbness, weakness or a heel that could not be "
+        "lifted was reported.",
     )
     assert advice([found]).level == "contact_clinic"
+
+
+# --- Rule set version 2: the new rows at their edges ------------------------------
+
+
+def found(entry, ctx):
+    return [(f.rule, f.severity) for f in triage(entry, ctx)]
+
+
+@pytest.mark.parametrize(
+    ("when", "anticoagulants", "numbness", "expected"),
+    [
+        pytest.param(at(3, 59), False, "left_leg",
+                     [(SEVERE_BACK_PAIN, URGENT), (NUMBNESS_EXPECTED, EXPECTED)], id="3h59"),
+        pytest.param(at(4, 1), False, "left_leg",
+                     [(BACK_PAIN_WITH_LEG_SYMPTOMS, EMERGENCY), (NUMBNESS_PERSISTING, URGENT)],
+                     id="4h01-with-numb-leg"),
+        pytest.param(at(4, 1), False, None, [(SEVERE_BACK_PAIN, URGENT)],
+                     id="4h01-without-leg-symptoms"),
+        pytest.param(at(1), True, None, [(BACK_PAIN_ANTICOAGULATED, EMERGENCY)],
+                     id="anticoagulated-at-1h"),
+        pytest.param(at(1), False, None, [(SEVERE_BACK_PAIN, URGENT)],
+                     id="not-anticoagulated-at-1h"),
+        pytest.param(at(0, -30), True, None, [(SEVERE_BACK_PAIN, URGENT)],
+                     id="anticoagulated-before-the-needle"),
+    ],
+)  # fmt: skip
+def test_severe_back_pain_is_an_emergency_in_the_haematoma_patterns(
+    when, anticoagulants, numbness, expected
+):
+    entry = EntryFacts(recorded_at=when, severe_back_pain=True, numbness=numbness)
+    assert found(entry, context(anticoagulants=anticoagulants)) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "ctx", "expected", "advice_level"),
+    [
+        row("heel-fails-at-3h59", at(3, 59), (HEEL_LIFT_FAILURE, URGENT, NORMAL),
+            "contact_clinic", can_lift_heel=False),
+        row("heel-fails-with-weak-leg-at-1h", at(1), (HEEL_LIFT_FAILURE, URGENT, NORMAL),
+            "contact_clinic", weakness="left_leg", can_lift_heel=False),
+        row("heel-fails-at-4h01", at(4, 1), (NUMBNESS_PERSISTING, URGENT, NORMAL),
+            "contact_clinic", can_lift_heel=False),
+        row("heel-lifts-at-1h", at(1), (NUMBNESS_EXPECTED, EXPECTED, NORMAL), "expected",
+            weakness="left_leg", can_lift_heel=True),
+        row("radicular-at-1h", at(1), (RADICULAR, URGENT, NORMAL), "contact_clinic",
+            radicular_symptoms=True),
+        row("radicular-anticoagulated-at-3h59", at(3, 59), (RADICULAR, URGENT, NORMAL),
+            "contact_clinic", anticoagulants=True, radicular_symptoms=True),
+        row("radicular-anticoagulated-at-4h01", at(4, 1), (RADICULAR, EMERGENCY, NORMAL),
+            "emergency", anticoagulants=True, radicular_symptoms=True),
+        row("radicular-answered-no", at(1), None, "routine", radicular_symptoms=False),
+    ],
+)  # fmt: skip
+def test_heel_lift_failure_inside_the_window_and_radicular_symptoms_are_urgent(
+    entry, ctx, expected, advice_level
+):
+    check(entry, ctx, expected, advice_level)
+
+
+def test_a_heel_that_cannot_be_lifted_tells_the_patient_not_to_walk_alone():
+    findings = triage(EntryFacts(recorded_at=at(2), can_lift_heel=False), context())
+    told = advice(findings, "+441234567890")
+    assert told.message.startswith("Do not walk without help until you can lift your heel")
+    assert "+441234567890" in told.message
+
+
+@pytest.mark.parametrize(
+    ("facts", "ctx", "pages"),
+    [
+        pytest.param({"recorded_at": at(4, 1), "numbness": "left_leg"}, context(), True,
+                     id="persisting-beyond-4h"),
+        pytest.param({"recorded_at": at(25), "weakness": "left_leg"}, context(), True,
+                     id="never-normal"),
+        pytest.param({"recorded_at": at(1), "saddle_numbness": True}, context(), True,
+                     id="emergency"),
+        pytest.param({"recorded_at": at(2), "can_lift_heel": False}, context(), False,
+                     id="heel-lift-inside-4h"),
+        pytest.param({"recorded_at": at(2), "fever": True}, context(), False, id="fever"),
+        pytest.param({"recorded_at": at(2), "radicular_symptoms": True}, context(), False,
+                     id="radicular"),
+    ],
+)  # fmt: skip
+def test_the_proceduralist_is_paged_for_emergencies_and_persistent_motor_block(facts, ctx, pages):
+    (finding,) = triage(EntryFacts(**facts), ctx)
+    assert finding.pages_proceduralist is pages
+
+
+def test_questions_not_asked_are_no_finding_and_no_safety_answer():
+    entry = EntryFacts(recorded_at=at(5))
+    assert triage(entry, context(anticoagulants=True)) == []
+    assert has_safety_answers(entry) is False

@@ -10,7 +10,9 @@ from rest_framework import serializers
 
 from diary import response, services, triaging
 from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictSerializerMixin
+from diary.api.finding_serializers import FindingSerializer
 from diary.models import (
+    SAFETY_FIELDS,
     SPINAL_LEVELS,
     CheckIn,
     Clinic,
@@ -93,8 +95,9 @@ class RaisedAlertSerializer(serializers.Serializer):
     )
 
 
-# What an entry's advice and alert are rebuilt from, for lists of entries: 3 queries a page.
-ENTRY_PREFETCH = ("findings__alert_events__alert",)
+# What an entry's findings, advice and alert are read from, for lists of entries: a fixed
+# number of queries a page.
+ENTRY_PREFETCH = ("findings__alert_events__alert", "findings__rule_set")
 
 
 def _outcome(entry):
@@ -124,6 +127,8 @@ class EntrySerializer(StrictModelSerializer):
     relief_percent = serializers.SerializerMethodField()
     advice = serializers.SerializerMethodField()
     alert = serializers.SerializerMethodField()
+    findings = serializers.SerializerMethodField()
+    answered_questions = serializers.SerializerMethodField()
 
     class Meta:
         model = DiaryEntry
@@ -149,12 +154,15 @@ class EntrySerializer(StrictModelSerializer):
             "severe_back_pain",
             "headache_on_standing",
             "unable_to_urinate",
+            "radicular_symptoms",
             "analgesic_taken",
             "note",
+            "answered_questions",
             "minutes_after_block",
             "relief_percent",
             "advice",
             "alert",
+            "findings",
         ]
         read_only_fields = ["id", "received_at"]
         # Each default is repeated from the model so the schema shows it.
@@ -176,7 +184,10 @@ class EntrySerializer(StrictModelSerializer):
             },
             "activity": {"help_text": "A normally painful activity tried, e.g. 'bending'."},
             "activity_ok": {"help_text": "Could the patient do that activity?"},
-            "numbness": {"help_text": "Which leg is numb, if any."},
+            "numbness": {
+                "help_text": "Which leg is numb: none, left_leg, right_leg or both_legs. Every "
+                "safety answer may be left out or null when the question was not asked."
+            },
             "weakness": {"help_text": "Which leg is weak, if any."},
             "can_lift_heel": {"help_text": "Can the patient lift the heel off the bed?"},
             "saddle_numbness": {"help_text": "Numbness of groin, buttocks or inner thighs."},
@@ -191,6 +202,9 @@ class EntrySerializer(StrictModelSerializer):
             "severe_back_pain": {"help_text": "New, severe back pain."},
             "headache_on_standing": {"help_text": "A headache that is worse on standing."},
             "unable_to_urinate": {"help_text": "Not able to pass urine for hours."},
+            "radicular_symptoms": {
+                "help_text": "New shooting pain down a leg, or numbness in a strip down the leg."
+            },
             "analgesic_taken": {"help_text": "Pain medicine taken since the last entry."},
             "note": {"help_text": "Free text, up to 2000 characters."},
         }
@@ -221,6 +235,20 @@ class EntrySerializer(StrictModelSerializer):
     @extend_schema_field(RaisedAlertSerializer(allow_null=True))
     def get_alert(self, entry):
         return _outcome(entry).alert
+
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_findings(self, entry):
+        return FindingSerializer(_outcome(entry).findings, many=True).data
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(choices=SAFETY_FIELDS),
+            help_text="The safety questions answered, in the order of the form. One left out "
+            "was not asked: stored as null (unknown), never as a no.",
+        )
+    )
+    def get_answered_questions(self, entry):
+        return [name for name in SAFETY_FIELDS if getattr(entry, name) is not None]
 
     def validate(self, attrs):
         procedure_id, recorded_at = attrs.pop("procedure_id"), attrs["recorded_at"]

@@ -123,7 +123,6 @@ CASES = {
     # Booleans
     "red-flag-string-true": (with_(saddle_numbness="true"), "saddle_numbness"),
     "red-flag-one": (with_(bowel_bladder_change=1), "bowel_bladder_change"),
-    "red-flag-null": (with_(fever=None), "fever"),
     "red-flag-yes": (with_(site_problem="yes"), "site_problem"),
     "analgesic-zero": (with_(analgesic_taken=0), "analgesic_taken"),
     "activity-ok-string": (with_(activity_ok="false"), "activity_ok"),
@@ -131,7 +130,6 @@ CASES = {
     # Limbs
     "numbness-unknown": (with_(numbness="left"), "numbness"),
     "numbness-wrong-case": (with_(numbness="LEFT_LEG"), "numbness"),
-    "numbness-null": (with_(numbness=None), "numbness"),
     "numbness-number": (with_(numbness=1), "numbness"),
     "weakness-unknown": (with_(weakness="arms"), "weakness"),
     "weakness-list": (with_(weakness=["left_leg"]), "weakness"),

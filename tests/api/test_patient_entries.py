@@ -68,16 +68,28 @@ def test_ana_records_a_full_reading_and_it_answers_her_open_checkin(
     assert h2.answered_at == five_past_two_hours
 
 
-def test_a_reading_with_only_the_required_answers_gets_the_safe_defaults(
+def test_a_reading_with_only_the_required_answers_records_the_questions_as_not_asked(
     as_ana, anas_block, entry_for
 ):
     stored = post(as_ana, entry_for(anas_block)).json()
 
-    assert (stored["numbness"], stored["weakness"]) == ("none", "none")
+    # Unknown, not "no": the record does not claim an answer nobody gave (rules v2).
+    assert (stored["numbness"], stored["weakness"]) == (None, None)
     for red_flag in ("saddle_numbness", "bowel_bladder_change", "fever", "site_problem"):
-        assert stored[red_flag] is False
+        assert stored[red_flag] is None
+    assert stored["answered_questions"] == []
     assert stored["analgesic_taken"] is False
     assert (stored["activity_ok"], stored["can_lift_heel"]) == (None, None)
+    assert stored["advice"]["level"] == "routine"
+    assert stored["findings"] == []
+
+
+def test_the_entry_says_which_safety_questions_were_answered(as_ana, anas_block, entry_for):
+    body = entry_for(anas_block, numbness="none", fever=False, radicular_symptoms=False)
+    stored = post(as_ana, body).json()
+
+    assert stored["answered_questions"] == ["numbness", "fever", "radicular_symptoms"]
+    assert (stored["numbness"], stored["fever"], stored["site_problem"]) == ("none", False, None)
     assert (stored["activity"], stored["note"], stored["reported_relief_percent"]) == ("", "", None)
 
 
@@ -180,7 +192,7 @@ def test_a_different_reading_under_a_used_client_id_conflicts_and_changes_nothin
     assert list(response.json()) == ["client_id"]
     assert str(first["id"]) in response.json()["client_id"][0]
     stored = DiaryEntry.objects.get(pk=first["id"])
-    assert (stored.pain_score, stored.fever) == (3, False)
+    assert (stored.pain_score, stored.fever) == (3, None)
 
 
 def test_client_ids_belong_to_one_patient_so_ben_may_reuse_anas(
@@ -393,10 +405,13 @@ def test_a_retry_of_a_reading_stored_before_the_new_safety_answers_is_still_a_re
     body = entry_for(anas_block, pain_score=4)
     assert as_ana.post("/api/v1/me/entries/", body).status_code == 201
     entry = DiaryEntry.objects.get(client_id=body["client_id"])
-    # As fingerprinted before temperature_celsius and the other later answers existed.
+    # As fingerprinted before temperature_celsius and the other later answers existed, and
+    # before rule set v2 (when a question left out was stored as "no").
     data = {**body, "procedure": anas_block, "recorded_at": entry.recorded_at}
     data["client_id"] = entry.client_id
-    legacy = services.entry_fingerprint(data, without=services.LATER_ENTRY_FIELDS)
+    data = {**services.V1_ANSWER_DEFAULTS, **data}
+    without = services.LATER_ENTRY_FIELDS + services.V2_ENTRY_FIELDS
+    legacy = services.entry_fingerprint(data, without=without)
     DiaryEntry.objects.filter(pk=entry.pk).update(fingerprint=legacy)
 
     again = as_ana.post("/api/v1/me/entries/", body)

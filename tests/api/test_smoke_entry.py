@@ -37,7 +37,15 @@ def test_retry_returns_the_original_and_a_changed_retry_conflicts(as_ana, anas_b
 def test_a_retry_that_spells_out_the_defaults_is_still_the_same_entry(as_ana, anas_block):
     body = entry(anas_block)
     first = as_ana.post("/api/v1/me/entries/", body, format="json")
-    explicit = {**body, "numbness": "none", "fever": False, "note": "", "checkin": None}
+    explicit = {**body, "note": "", "checkin": None}
     again = as_ana.post("/api/v1/me/entries/", explicit, format="json")
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
+
+
+def test_a_no_to_a_question_first_left_unasked_is_another_entry(as_ana, anas_block):
+    """Rule set v2: a question not asked is unknown, so answering it "no" says more."""
+    body = entry(anas_block)
+    assert as_ana.post("/api/v1/me/entries/", body, format="json").status_code == 201
+    answered = {**body, "numbness": "none", "fever": False}
+    assert as_ana.post("/api/v1/me/entries/", answered, format="json").status_code == 409

@@ -141,11 +141,19 @@ def test_numbness_inside_four_hours_is_expected_and_asks_again_at_four_hours(pag
     assert at_four.follow_up is True
 
 
-def test_numbness_after_four_hours_pages_the_primary_on_call_only(
+def test_numbness_after_four_hours_pages_the_primary_on_call_and_the_proceduralist(
     paging, block, report, worker, smtp_server
 ):
+    """Rules v2: persistent motor block beyond 4 h "immediately notify the proceduralist"."""
     answer = report(block, 4.1, numbness="left_leg")
     assert answer["advice"]["level"] == "contact_clinic"
+    assert answer["alert"]["severity"] == "urgent"
+    worker()
+    assert paged(smtp_server) == ["cole@north.example.org", "nia@north.example.org"]
+
+
+def test_a_fever_pages_the_primary_on_call_only(paging, block, report, worker, smtp_server):
+    answer = report(block, 5, fever=True)
     assert answer["alert"]["severity"] == "urgent"
     worker()
     assert paged(smtp_server) == ["nia@north.example.org"]
@@ -154,9 +162,9 @@ def test_numbness_after_four_hours_pages_the_primary_on_call_only(
 def test_the_same_finding_again_joins_the_open_alert_without_paging_again(
     paging, block, report, worker, smtp_server
 ):
-    first = report(block, 5, numbness="left_leg")
+    first = report(block, 5, fever=True)
     worker()
-    second = report(block, 6, numbness="left_leg")
+    second = report(block, 6, fever=True)
     worker()
     assert second["alert"] == first["alert"]
     alert = Alert.objects.get()
@@ -177,8 +185,9 @@ def test_a_finding_that_worsens_raises_the_alert_and_pages_again(
     alert = Alert.objects.get()
     assert (alert.severity, alert.escalation_step) == ("emergency", 1)
     assert answer["advice"]["level"] == "emergency"
-    # Urgent: Nia. Emergency: Nia again, and Dr Cole who did the block.
+    # Urgent and persisting: Nia and Dr Cole who did the block. Emergency: both again.
     assert paged(smtp_server) == [
+        "cole@north.example.org",
         "cole@north.example.org",
         "nia@north.example.org",
         "nia@north.example.org",
@@ -459,7 +468,7 @@ def test_nia_is_paged_on_every_working_channel_her_phone_app_sms_and_email(
 
     StaffMembership.objects.filter(user=nurse_nia).update(phone="+447700900555")
     oncall.register_staff_device(user=nurse_nia, platform="fcm", token="fcm:nia-phone")
-    report(block, 4.5, numbness="left_leg")  # urgent: the primary only
+    report(block, 4.5, fever=True)  # urgent: the primary only
     worker()
 
     [push] = receivers.accepted("pushes")
@@ -483,7 +492,7 @@ def test_a_dead_staff_push_token_is_switched_off_and_the_other_channels_still_pa
 
     oncall.register_staff_device(user=nurse_nia, platform="fcm", token="fcm:nia-old-phone")
     receivers.script("fcm:nia-old-phone", FCM_UNREGISTERED)
-    report(block, 4.5, numbness="left_leg")
+    report(block, 4.5, fever=True)
     worker()
 
     assert StaffDevice.objects.get(token="fcm:nia-old-phone").disabled_at is not None

@@ -56,7 +56,7 @@ def test_nia_reads_north_s_defaults(as_nia):
         "fallback_email": "",
         "rule_overrides": {},
     }
-    assert body["rules"]["version"] == "default v1"
+    assert body["rules"]["version"] == "default v2"
     assert body["rules"]["values"]["fever_celsius"] == 38.0
     assert body["coverage_warnings"] == ["No primary on call in the next 24 hours (Europe/London)."]
     assert not AlertSettings.objects.exists()  # reading saves nothing
