@@ -416,6 +416,28 @@ class CheckIn(models.Model):
     def __str__(self):
         return f"{self.label} ({self.status})"
 
+    def status_at(self, now: datetime.datetime) -> str:
+        """The status as a fact about the clock (CLINICAL.md v2): an open check-in is due
+        from ``opens_at`` and missed from ``closes_at``, whether or not beat has run yet.
+        The stored status is what reminders and alerts act on."""
+        if self.status not in OPEN_CHECKIN_STATUSES:
+            return self.status
+        if now >= self.closes_at:
+            return CheckInStatus.MISSED
+        return CheckInStatus.DUE if now >= self.opens_at else CheckInStatus.UPCOMING
+
+
+def checkin_status_q(status: str, now: datetime.datetime) -> Q:
+    """The filter of check-ins whose ``status_at(now)`` is ``status``."""
+    open_ = Q(status__in=OPEN_CHECKIN_STATUSES)
+    if status == CheckInStatus.MISSED:
+        return Q(status=CheckInStatus.MISSED) | (open_ & Q(closes_at__lte=now))
+    if status == CheckInStatus.DUE:
+        return open_ & Q(opens_at__lte=now, closes_at__gt=now)
+    if status == CheckInStatus.UPCOMING:
+        return open_ & Q(opens_at__gt=now)
+    return Q(status=status)
+
 
 class Limb(models.TextChoices):
     NONE = "none"

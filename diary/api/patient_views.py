@@ -1,6 +1,7 @@
 """The phone app's endpoints: enrol, then read one's own schedule and write one's diary."""
 
 import django_filters
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny
@@ -21,7 +22,15 @@ from diary.api.serializers import (
     MyProcedureSerializer,
 )
 from diary.api.throttles import PatientRateThrottle
-from diary.models import CheckIn, CheckInStatus, Device, DiaryEntry, Patient, Procedure
+from diary.models import (
+    CheckIn,
+    CheckInStatus,
+    Device,
+    DiaryEntry,
+    Patient,
+    Procedure,
+    checkin_status_q,
+)
 
 
 class EnrollView(APIView):
@@ -82,8 +91,12 @@ class MyProcedureViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class CheckInFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=CheckInStatus.choices)
+    # By the status the clock gives now, as each check-in shows it (not the stored one).
+    status = django_filters.ChoiceFilter(choices=CheckInStatus.choices, method="by_status")
     procedure = django_filters.NumberFilter(field_name="procedure_id")
+
+    def by_status(self, queryset, name, value):
+        return queryset.filter(checkin_status_q(value, timezone.now()))
 
     class Meta:
         model = CheckIn
@@ -99,6 +112,12 @@ class MyCheckInViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     def scoped_queryset(self):
         return CheckIn.objects.filter(procedure__patient=self.patient)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if isinstance(self.request.user, Patient):
+            context["language"] = self.patient.language
+        return context
 
 
 class EntryFilter(django_filters.FilterSet):

@@ -8,13 +8,14 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diary import response, services, triaging
+from diary import questions, response, services, triaging
 from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictSerializerMixin
 from diary.api.finding_serializers import FindingSerializer
 from diary.models import (
     SAFETY_FIELDS,
     SPINAL_LEVELS,
     CheckIn,
+    CheckInStatus,
     Clinic,
     Device,
     DiaryEntry,
@@ -40,16 +41,71 @@ class ClinicSummarySerializer(serializers.ModelSerializer):
         fields = ["name", "phone"]
 
 
+class QuestionSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Stable id, e.g. still_numb_or_weak or pain_score.")
+    text = serializers.CharField(help_text="The question, in the patient's language.")
+    fields = serializers.ListField(
+        child=serializers.CharField(), help_text="The entry fields its answer fills."
+    )
+    answer = serializers.ChoiceField(
+        choices=["integer_0_10", "percent", "text", "yes_no", "leg", "temperature"],
+        help_text="How it is answered.",
+    )
+    required = serializers.BooleanField(help_text="Whether the check-in needs this answer.")
+
+
 class CheckInSerializer(serializers.ModelSerializer):
+    kind = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    questions = serializers.SerializerMethodField()
+
     class Meta:
         model = CheckIn
-        fields = ["id", "procedure", "due_at", "closes_at", "status", "label", "answered_at"]
+        fields = [
+            "id",
+            "procedure",
+            "kind",
+            "follow_up",
+            "opens_at",
+            "due_at",
+            "closes_at",
+            "status",
+            "label",
+            "answered_at",
+            "questions",
+        ]
         extra_kwargs = {
+            "opens_at": {"help_text": "From when a reading answers it (UTC); earlier, none does."},
             "due_at": {"help_text": "When the reading is asked for (UTC)."},
             "closes_at": {"help_text": "After this the check-in counts as missed."},
-            "status": {"help_text": "upcoming → due → answered, or missed when it closes."},
             "label": {"help_text": "What the app shows, e.g. '2 h after your block'."},
+            "follow_up": {"help_text": "It asks first whether the leg is still numb or weak."},
         }
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=["scheduled", "follow_up"],
+            help_text="scheduled: a step of the diary; follow_up: added after numbness or "
+            "weakness was reported inside the expected window.",
+        )
+    )
+    def get_kind(self, checkin) -> str:
+        return "follow_up" if checkin.key == triaging.FOLLOWUP_KEY else "scheduled"
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=CheckInStatus.values,
+            help_text="From the clock at read time: upcoming before opens_at, due until "
+            "closes_at, then missed; answered or cancelled as recorded.",
+        )
+    )
+    def get_status(self, checkin) -> str:
+        return checkin.status_at(self.context.get("now") or timezone.now())
+
+    @extend_schema_field(QuestionSerializer(many=True))
+    def get_questions(self, checkin) -> list[dict]:
+        language = self.context.get("language") or checkin.procedure.patient.language
+        return questions.questions(follow_up=checkin.follow_up, language=language)
 
 
 # --- Patient app ----------------------------------------------------------------------
@@ -270,6 +326,17 @@ class EntrySerializer(StrictModelSerializer):
         if recorded_at < procedure.performed_at - BEFORE_BLOCK_LIMIT:
             raise serializers.ValidationError(
                 {"recorded_at": ["Is more than 24 h before the block."]}
+            )
+        if checkin is not None and recorded_at < checkin.opens_at:
+            # The curve depends on when each reading was taken (CLINICAL.md v2).
+            raise serializers.ValidationError(
+                {
+                    "checkin": [
+                        f"Opens at {checkin.opens_at.isoformat()}; a reading recorded before "
+                        "then does not answer it. Send it without checkin to keep it as an "
+                        "unscheduled reading."
+                    ]
+                }
             )
         return attrs
 

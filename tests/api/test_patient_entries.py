@@ -115,14 +115,29 @@ def test_relief_is_measured_against_the_baseline_before_the_block(
 
 
 def test_ana_may_name_the_checkin_she_is_answering(as_ana, anas_block, entry_for):
+    h2 = anas_block.checkins.get(key="h2")
+
+    response = post(as_ana, entry_for(anas_block, checkin=h2.id))
+
+    assert response.status_code == 201
+    assert response.json()["checkin"] == h2.id
+    h2.refresh_from_db()
+    assert h2.status == CheckInStatus.ANSWERED
+
+
+def test_naming_a_checkin_that_has_not_opened_is_refused_and_stores_nothing(
+    as_ana, anas_block, entry_for
+):
     day_one = anas_block.checkins.get(key="d1")
 
     response = post(as_ana, entry_for(anas_block, checkin=day_one.id))
 
-    assert response.status_code == 201
-    assert response.json()["checkin"] == day_one.id
+    assert response.status_code == 400
+    assert list(response.json()) == ["checkin"]
+    assert "Opens at" in response.json()["checkin"][0]
+    assert not DiaryEntry.objects.exists()
     day_one.refresh_from_db()
-    assert day_one.status == CheckInStatus.ANSWERED
+    assert day_one.status == CheckInStatus.UPCOMING
 
 
 def test_a_reading_taken_in_a_window_but_sent_after_it_closed_still_answers_it(

@@ -85,7 +85,9 @@ def test_dr_cole_registers_ana_s_block_and_sees_its_check_ins(as_cole, ana, dr_c
     assert labels[-1] == "Day 14 after your block"
     statuses = {c["label"]: c["status"] for c in body["checkins"]}
     assert statuses["15 min after your block"] == "missed"
-    assert statuses["2 h after your block"] == "upcoming"
+    # From the clock at read time: the 2 h check-in opened 5 min ago, so it is due now.
+    assert statuses["2 h after your block"] == "due"
+    assert statuses["3 h after your block"] == "upcoming"
     assert Procedure.objects.get(pk=body["id"]).checkins.count() == 25
 
 
