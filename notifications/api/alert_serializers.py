@@ -1,9 +1,28 @@
 """Alerts as staff read them: state, who did what, the event log and the entries behind it."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from diary.api.finding_serializers import FindingSerializer
 from diary.models import DiaryEntry
 from notifications.models import Alert, AlertEvent
+
+# What the findings and the advice shown are read from: a fixed number of queries a page.
+ALERT_FINDINGS_PREFETCH = ("events__finding__entry", "events__finding__rule_set")
+
+
+class PatientAdviceSerializer(serializers.Serializer):
+    entry = serializers.IntegerField(help_text="The entry after which it was shown.")
+    level = serializers.ChoiceField(
+        choices=["routine", "expected", "contact_clinic", "emergency"],
+        help_text="How urgent the advice was.",
+    )
+    message = serializers.CharField(help_text="The words the patient read, as shown.")
+
+
+def _findings(alert) -> list:
+    """The alert's findings, oldest first, from its (prefetched) events."""
+    return [event.finding for event in alert.events.all() if event.finding is not None]
 
 
 class AlertEventSerializer(serializers.ModelSerializer):
@@ -38,7 +57,10 @@ class TriggeringEntrySerializer(serializers.ModelSerializer):
             "site_problem",
             "severe_back_pain",
             "headache_on_standing",
+            "radicular_symptoms",
             "note",
+            "advice_level",
+            "advice_message",
         ]
 
 
@@ -52,6 +74,8 @@ class AlertSerializer(serializers.ModelSerializer):
     resolved_by = serializers.CharField(
         source="resolved_by.username", default=None, help_text="Who resolved it."
     )
+    findings = serializers.SerializerMethodField()
+    patient_advice = serializers.SerializerMethodField()
 
     class Meta:
         model = Alert
@@ -73,6 +97,9 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolution_note",
             "escalation_step",
             "next_escalation_at",
+            "pages_proceduralist",
+            "findings",
+            "patient_advice",
         ]
         extra_kwargs = {
             "rule": {"help_text": "The triage rule, e.g. bowel_bladder, numbness_persisting."},
@@ -82,6 +109,28 @@ class AlertSerializer(serializers.ModelSerializer):
             "reason": {"help_text": "Why, in words (the latest finding)."},
             "escalation_step": {"help_text": "0: first page; each escalation adds one."},
             "next_escalation_at": {"help_text": "When the next step is paged if still open."},
+        }
+
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_findings(self, alert) -> list[dict]:
+        return FindingSerializer(_findings(alert), many=True).data
+
+    @extend_schema_field(
+        PatientAdviceSerializer(
+            allow_null=True,
+            help_text="What the patient was told at once after the latest entry behind this "
+            "alert; null when no entry raised it (a check-in left unanswered).",
+        )
+    )
+    def get_patient_advice(self, alert) -> dict | None:
+        entries = [f.entry for f in _findings(alert) if f.entry is not None]
+        if not entries:
+            return None
+        latest = max(entries, key=lambda e: (e.recorded_at, e.pk))
+        return {
+            "entry": latest.pk,
+            "level": latest.advice_level,
+            "message": latest.advice_message,
         }
 
 

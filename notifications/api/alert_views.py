@@ -11,6 +11,7 @@ from diary.api.permissions import IsClinicStaff
 from diary.models import Severity
 from notifications import alerts
 from notifications.api.alert_serializers import (
+    ALERT_FINDINGS_PREFETCH,
     AlertDetailSerializer,
     AlertSerializer,
     ResolveSerializer,
@@ -48,8 +49,9 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         queryset = Alert.objects.filter(
             clinic_id=self.request.user.membership.clinic_id
         ).select_related("patient", "acknowledged_by", "resolved_by")
+        queryset = queryset.prefetch_related(*ALERT_FINDINGS_PREFETCH)
         if self.action != "list":
-            queryset = queryset.prefetch_related("events__actor", "events__finding__entry")
+            queryset = queryset.prefetch_related("events__actor")
         return queryset
 
     def get_serializer_class(self):

@@ -497,3 +497,39 @@ def test_a_dead_staff_push_token_is_switched_off_and_the_other_channels_still_pa
 
     assert StaffDevice.objects.get(token="fcm:nia-old-phone").disabled_at is not None
     assert paged(receivers.smtp) == ["nia@north.example.org"]
+
+
+# --- The API says what it decided (rules v2) --------------------------------------------
+
+
+def test_an_alert_lists_its_findings_with_their_rule_set_and_what_the_patient_was_told(
+    paging, block, report, as_nia
+):
+    answer = report(block, 2, weakness="left_leg", can_lift_heel=False)
+    assert answer["advice"]["message"].startswith("Do not walk without help")
+    (finding,) = answer["findings"]
+    assert finding["rule"] == "heel_lift_failure"
+    assert finding["rule_title"].startswith("Cannot lift the heel")
+    assert finding["rule_set"] == {"version": 2, "clinical_version": 2, "source": "default"}
+    assert finding["pages_proceduralist"] is False
+
+    (listed,) = as_nia.get("/api/v1/alerts/").json()["results"]
+    assert [f["rule"] for f in listed["findings"]] == ["heel_lift_failure"]
+    assert listed["patient_advice"]["level"] == "contact_clinic"
+    assert listed["patient_advice"]["message"] == answer["advice"]["message"]
+    assert listed["patient_advice"]["entry"] == answer["id"]
+    detail = as_nia.get(f"/api/v1/alerts/{listed['id']}/").json()
+    assert detail["findings"] == listed["findings"]
+    assert detail["entries"][0]["advice_message"] == answer["advice"]["message"]
+
+
+def test_a_clinic_s_own_rules_are_named_as_the_clinic_s(paging, block, report, as_nia, north):
+    from diary import rulesets
+
+    rulesets.set_overrides(north, {"fever_celsius": 38.5})
+    answer = report(block, 5, fever=True)
+    assert answer["findings"][0]["rule_set"] == {
+        "version": 1,
+        "clinical_version": 2,
+        "source": "clinic",
+    }
