@@ -43,6 +43,7 @@ from datetime import date, datetime
 from diary.rules import Rules
 
 POSITIVE, NEGATIVE, INDETERMINATE = "positive", "negative", "indeterminate"
+PROVISIONAL = "provisional"  # the window is still open (diary.provisional)
 LIDOCAINE, BUPIVACAINE = "lidocaine", "bupivacaine"
 DIAGNOSTIC_MBB, CANCELLED = "diagnostic_mbb", "cancelled"
 
@@ -104,6 +105,13 @@ class Verdict:
     # the readings stopped or thinned out, so minutes_at_or_above_threshold is a lower bound.
     # None: no span was counted.
     relief_end_observed: bool | None = None
+    # Readings before the block: the baseline's, shown apart and never as relief.
+    pre_block_readings: list[Reading] = field(default_factory=list)
+    # Set while the window is open (diary.provisional): which way it leans, and what is due.
+    leaning: str | None = None
+    provisional_until_minutes: int | None = None
+    still_due: int = 0
+    still_due_by_minutes: int | None = None
 
 
 def expected_window_minutes(anesthetic: str, rules: Rules) -> int:
@@ -201,6 +209,9 @@ def analyse(
         function_improved=function_improved,
         anesthetic=anesthetic,
         relief_end_observed=_end_observed(series, spans, threshold, rules.max_reading_gap_minutes),
+        pre_block_readings=sorted(
+            (r for r in readings if r.minutes_after_block < 0), key=lambda r: r.minutes_after_block
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from diary import questions, response, services, triaging
 from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictSerializerMixin
 from diary.api.finding_serializers import FindingSerializer
 from diary.models import (
+    DISABILITY_SCALE_MAX,
     SAFETY_FIELDS,
     SPINAL_LEVELS,
     CheckIn,
@@ -116,7 +117,7 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["id", "display_name", "timezone", "checkin_time", "clinic"]
+        fields = ["id", "display_name", "timezone", "language", "checkin_time", "clinic"]
 
 
 class EnrollSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -368,6 +369,7 @@ class PatientSerializer(StrictModelSerializer):
             "phone",
             "email",
             "checkin_time",
+            "language",
             "on_anticoagulants",
             "quiet_start",
             "quiet_end",
@@ -454,6 +456,9 @@ class ProcedureSerializer(StrictModelSerializer):
             "steroid",
             "performed_at",
             "baseline_pain",
+            "baseline_disability_scale",
+            "baseline_disability_score",
+            "usual_painful_activity",
             "status",
             "created_at",
             "updated_at",
@@ -507,6 +512,31 @@ class ProcedureSerializer(StrictModelSerializer):
 
     def validate_levels(self, value):
         return normalize_levels(value)
+
+    def validate(self, attrs):
+        scale = attrs.get(
+            "baseline_disability_scale", getattr(self.instance, "baseline_disability_scale", "")
+        )
+        score = attrs.get(
+            "baseline_disability_score", getattr(self.instance, "baseline_disability_score", None)
+        )
+        if scale and score is None:
+            raise serializers.ValidationError(
+                {"baseline_disability_score": ["Give the score of the scale named."]}
+            )
+        if score is not None and not scale:
+            raise serializers.ValidationError(
+                {"baseline_disability_scale": ["Name the scale the score is on (odi or rmdq)."]}
+            )
+        if scale and score > DISABILITY_SCALE_MAX[scale]:
+            raise serializers.ValidationError(
+                {
+                    "baseline_disability_score": [
+                        f"Must be between 0 and {DISABILITY_SCALE_MAX[scale]} on {scale}."
+                    ]
+                }
+            )
+        return attrs
 
     def validate_status(self, value):
         if value == ProcedureStatus.CANCELLED:

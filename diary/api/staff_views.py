@@ -153,7 +153,7 @@ class ProcedureViewSet(
     def scoped_queryset(self):
         queryset = Procedure.objects.filter(patient__clinic=self.clinic)
         if self.action == "diagnostic_response":
-            return queryset.select_related("patient")  # the rules are its clinic's
+            return queryset.select_related("patient__clinic")  # its rules and time zone
         if self.action != "list":
             queryset = queryset.prefetch_related("checkins")
         return queryset
@@ -197,5 +197,7 @@ class ProcedureViewSet(
     @action(detail=True, methods=["get"], url_path="response", url_name="response")
     def diagnostic_response(self, request, pk=None):
         """The block's diagnostic response: relief at each reading, peak, duration, verdict."""
-        verdict = review.procedure_response(self.get_object())
-        return Response(DiagnosticResponseSerializer(verdict).data)
+        procedure = self.get_object()
+        verdict = review.procedure_response(procedure)
+        context = {"procedure": procedure}
+        return Response(DiagnosticResponseSerializer(verdict, context=context).data)

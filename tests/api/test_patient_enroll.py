@@ -35,6 +35,7 @@ def test_ana_enrols_with_her_code_and_the_token_opens_her_diary(anon, ana, beare
         "id": ana.id,
         "display_name": "Ana Silva",
         "timezone": "Europe/London",
+        "language": "en",
         "checkin_time": "10:00:00",
         "clinic": {"name": "North", "phone": "+442079460001"},
     }

@@ -20,6 +20,7 @@ def test_ana_reads_who_she_is_and_how_to_reach_her_clinic(as_ana, ana):
         "id": ana.id,
         "display_name": "Ana Silva",
         "timezone": "Europe/London",
+        "language": "en",
         "checkin_time": "10:00:00",
         "clinic": {"name": "North", "phone": "+442079460001"},
     }

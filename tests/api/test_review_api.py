@@ -16,6 +16,16 @@ from diary.models import Patient, Procedure
 from tests.factories import make_procedure
 
 API = "/api/v1/"
+# Rules v2: the provisional state, pre-block readings, and the baseline recorded with the block.
+V2_FIELDS = {
+    "leaning",
+    "provisional_until_minutes",
+    "still_due",
+    "still_due_by_minutes",
+    "pre_block_readings",
+    "baseline_disability",
+    "usual_painful_activity",
+}
 ANA_TEXTBOOK = "15:2 30:1+ 45:1 60:1 120:1 180:3 240:6"  # baseline 8: peak 87.5 % at 30 min
 RESPONSE_FIELDS = {
     "baseline_pain",
@@ -30,6 +40,7 @@ RESPONSE_FIELDS = {
     "relief_beyond_window",
     "function_improved",
     "relief_end_observed",
+    *V2_FIELDS,
 }
 
 
@@ -71,7 +82,16 @@ def test_dr_cole_reads_ana_s_positive_lidocaine_block(as_ana, as_cole, anas_morn
     assert response.status_code == 200
     body = response.json()
     assert set(body) == RESPONSE_FIELDS
-    assert {k: body[k] for k in RESPONSE_FIELDS - {"readings", "reasons"}} == {
+    assert {k: body[k] for k in V2_FIELDS} == {
+        "leaning": None,
+        "provisional_until_minutes": None,
+        "still_due": 0,
+        "still_due_by_minutes": None,
+        "pre_block_readings": [],
+        "baseline_disability": None,
+        "usual_painful_activity": "",
+    }
+    assert {k: body[k] for k in RESPONSE_FIELDS - {"readings", "reasons", *V2_FIELDS}} == {
         "baseline_pain": 8,
         "threshold_percent": 80,
         "expected_window_minutes": 180,
@@ -115,11 +135,12 @@ def test_a_reading_before_the_block_is_left_out_and_said_so(as_ana, as_cole, ana
 def test_a_block_with_no_diary_yet_is_indeterminate(as_cole, anas_block):
     body = response_of(as_cole, anas_block).json()
     assert (body["verdict"], body["readings"], body["peak_relief_percent"]) == (
-        "indeterminate",
+        "provisional",
         [],
         None,
     )
-    assert body["reasons"] == [
+    assert body["leaning"] == "indeterminate"
+    assert body["reasons"][1:] == [
         "no reading in the expected lidocaine window (3 h); at least 3 needed",
         "no reading in the first hour",
     ]
@@ -184,7 +205,7 @@ def test_ana_with_one_unrecorded_block_is_not_ready(as_cole, ana, anas_block):
     assert body["reasons"][0].startswith(
         f"L4-L5 left: no positive diagnostic block (#{anas_block.id} (lidocaine, "
     )
-    assert body["reasons"][0].endswith(") indeterminate)")
+    assert body["reasons"][0].endswith(") provisional)")  # its window is still open
 
 
 def test_a_cancelled_block_is_left_out_of_readiness(as_ana, as_cole, ana):
@@ -224,17 +245,17 @@ def test_nurse_nia_of_north_may_read_the_review(as_nia, ana, anas_block, path):
 # --- Few queries ------------------------------------------------------------------------
 
 
-def test_a_block_s_response_takes_one_query_for_entries_and_one_for_the_rules(
+def test_a_block_s_response_takes_a_query_each_for_entries_open_check_ins_and_rules(
     as_ana, anas_morning_block, north, django_assert_num_queries
 ):
     send_diary(as_ana, anas_morning_block, ANA_TEXTBOOK)
     rulesets.set_overrides(north, {"positive_relief_percent": 50})
-    block = Procedure.objects.select_related("patient").get(pk=anas_morning_block.pk)
-    with django_assert_num_queries(2):
+    block = Procedure.objects.select_related("patient__clinic").get(pk=anas_morning_block.pk)
+    with django_assert_num_queries(3):
         assert review.procedure_response(block).verdict == "positive"
 
 
-def test_readiness_takes_one_query_each_for_blocks_entries_and_rules(
+def test_readiness_takes_one_query_each_for_blocks_entries_open_check_ins_and_rules(
     as_ana, ana, north, django_assert_num_queries
 ):
     for days in (40, 20, 5):
@@ -245,5 +266,74 @@ def test_readiness_takes_one_query_each_for_blocks_entries_and_rules(
         )
     rulesets.set_overrides(north, {"positive_relief_percent": 50})
     patient = Patient.objects.select_related("clinic").get(pk=ana.pk)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert review.rfa_readiness(patient).ready is True
+
+
+# --- The verdict waits for its window (rules v2) ------------------------------------------
+
+
+def test_inside_the_window_the_verdict_is_provisional_and_says_what_is_still_due(
+    as_ana, as_cole, ana, dr_cole
+):
+    performed = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # London, GMT
+    with time_machine.travel(performed - timedelta(minutes=15), tick=False) as clock:
+        block = make_procedure(
+            ana,
+            proceduralist=dr_cole,
+            performed_at=performed,
+            baseline_disability_scale="odi",
+            baseline_disability_score=46,
+            usual_painful_activity="standing to cook",
+        )
+        send_diary(as_ana, block, "-20:8")  # a pre-block reading
+        clock.move_to(performed + timedelta(minutes=70))
+        send_diary(as_ana, block, "15:2 30:1+ 45:1 60:1")
+
+        body = response_of(as_cole, block).json()
+        assert (body["verdict"], body["leaning"]) == ("provisional", "positive")
+        # 2 h and 3 h are due inside the 3 h lidocaine window; it waits for 3 h's to close.
+        assert (body["still_due"], body["still_due_by_minutes"]) == (2, 180)
+        assert body["provisional_until_minutes"] == 210
+        assert body["reasons"][0] == (
+            "provisional until 12:30: leaning positive so far; 2 more readings due by 12:00"
+        )
+        assert body["pre_block_readings"] == [{"minutes_after_block": -20, "pain_score": 8}]
+        assert [r["minutes_after_block"] for r in body["readings"]] == [15, 30, 45, 60]
+        assert body["baseline_disability"] == {"scale": "odi", "score": 46}
+        assert body["usual_painful_activity"] == "standing to cook"
+        readiness = as_cole.get(API + f"patients/{ana.id}/rfa-readiness/").json()
+        assert readiness["blocks"] == []  # a provisional block never counts
+
+        clock.move_to(performed + timedelta(minutes=211))
+        assert response_of(as_cole, block).json()["verdict"] == "positive"
+
+
+@pytest.mark.parametrize(
+    ("scale", "score", "field"),
+    [
+        ("odi", 101, "baseline_disability_score"),
+        ("rmdq", 25, "baseline_disability_score"),
+        ("odi", None, "baseline_disability_score"),
+        ("", 30, "baseline_disability_scale"),
+        ("sf36", 30, "baseline_disability_scale"),
+    ],
+)
+def test_a_baseline_disability_score_must_fit_its_scale(as_cole, ana, scale, score, field):
+    body = {
+        "patient": ana.id,
+        "kind": "diagnostic_mbb",
+        "levels": "L4-L5",
+        "side": "left",
+        "anesthetic": "lidocaine",
+        "concentration_percent": "2",
+        "volume_ml_per_level": "0.5",
+        "performed_at": timezone.now().isoformat(),
+        "baseline_pain": 7,
+        "baseline_disability_scale": scale,
+        "baseline_disability_score": score,
+    }
+    response = as_cole.post(API + "procedures/", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not Procedure.objects.exists()

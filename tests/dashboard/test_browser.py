@@ -125,7 +125,7 @@ def test_dr_cole_opens_a_block_and_sees_its_chart_and_verdict(chromium, live_ser
     )
     assert drawn == [[[15, 62.5], [30, 87.5], [60, 87.5]], [[0, 80], [240, 80]], [[45, 0]], []]
     verdict = page.locator("section", has=page.get_by_role("heading", name="Verdict"))
-    expect(verdict.locator(".verdict")).to_have_text("positive")
+    expect(verdict.locator(".verdict")).to_have_text("provisional, leaning positive")
     expect(verdict).to_contain_text("could do a previously painful activity")
     readings = page.locator("table.readings")
     expect(readings).to_contain_text("87.5 %")

@@ -225,7 +225,9 @@ def test_today_shows_each_recent_block_with_its_diary_relief_verdict_and_alerts(
     rows = {row.procedure.patient.display_name: row for row in response.context["recent"]}
     ana = rows["Ana Silva"]
     assert (ana.answered, ana.missed) == (3, 1)
-    assert ana.relief == 87.5 and ana.verdict.verdict == "positive"
+    # Inside the lidocaine window: provisional, leaning positive (rules v2).
+    assert ana.relief == 87.5 and ana.verdict.verdict == "provisional"
+    assert ana.verdict.leaning == "positive"
     assert "3 answered" in page and "1 missed" in page
     assert "88 % pain 1/10 from 8, at 1 h" in page
     assert "positive" in page
@@ -250,10 +252,10 @@ def test_today_reads_the_same_number_of_queries_however_many_blocks_it_shows(
     # Session, user, membership, clinic, blocks, their check-ins counted, their alerts, the
     # alert list, the session's new expiry (3 with its savepoint), and the verdicts: all
     # blocks' entries at once, the clinic's rules (and the defaults they fall back to).
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         assert len(cole.get("/dashboard/").context["recent"]) == 4
     blocks((5, 50))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         assert len(cole.get("/dashboard/").context["recent"]) == 8
 
 
@@ -280,7 +282,7 @@ def test_the_procedure_page_reads_out_the_readings_verdict_and_its_reasons(cole,
 
     assert response.status_code == 200
     assert "Ana Silva" in page and "diagnostic medial branch block, L4-L5 left" in page
-    assert "Verdict positive" in page
+    assert "Verdict provisional, leaning positive" in page
     for reason in response.context["verdict"].reasons:
         assert reason in page
     assert "Peak relief 87.5 % at 30 min" in page
