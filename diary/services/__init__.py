@@ -1,0 +1,64 @@
+"""Every write of the diary, as a verb. Views, tasks, commands and the admin call these.
+
+One module per capability; callers import the verbs from here.
+"""
+
+from diary.services.checkins import (
+    MISSED_BATCH,
+    advance_checkins,
+    cancel_procedure,
+    claim_checkins_to_remind,
+    claim_checkins_to_remind_again,
+    create_procedure,
+    install_default_protocol,
+    protocol_steps,
+    replan_checkins,
+    update_procedure,
+)
+from diary.services.devices import register_device, remove_device
+from diary.services.entries import (
+    LATER_ENTRY_FIELDS,
+    V1_ANSWER_DEFAULTS,
+    V2_ENTRY_FIELDS,
+    entry_fingerprint,
+    procedure_for_entry,
+    record_entry,
+)
+from diary.services.errors import DiaryError, EntryConflict
+from diary.services.people import (
+    create_clinic,
+    create_patient,
+    enroll,
+    issue_enrollment_code,
+    issue_staff_token,
+    update_patient,
+)
+
+__all__ = [
+    "LATER_ENTRY_FIELDS",
+    "MISSED_BATCH",
+    "V1_ANSWER_DEFAULTS",
+    "V2_ENTRY_FIELDS",
+    "DiaryError",
+    "EntryConflict",
+    "advance_checkins",
+    "cancel_procedure",
+    "claim_checkins_to_remind",
+    "claim_checkins_to_remind_again",
+    "create_clinic",
+    "create_patient",
+    "create_procedure",
+    "enroll",
+    "entry_fingerprint",
+    "install_default_protocol",
+    "issue_enrollment_code",
+    "issue_staff_token",
+    "procedure_for_entry",
+    "protocol_steps",
+    "record_entry",
+    "register_device",
+    "remove_device",
+    "replan_checkins",
+    "update_patient",
+    "update_procedure",
+]
