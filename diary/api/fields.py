@@ -134,3 +134,7 @@ def _strict_replacement(field):
         return None
     args, kwargs = field._args, dict(field._kwargs)
     return strict(*args, **kwargs)
+
+
+class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    pass

@@ -10,14 +10,12 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from diary import services
+from diary.api.diary_serializers import ENTRY_PREFETCH, CheckInSerializer, EntrySerializer
 from diary.api.permissions import IsPatient
 from diary.api.serializers import (
-    ENTRY_PREFETCH,
-    CheckInSerializer,
     DeviceSerializer,
     EnrollResponseSerializer,
     EnrollSerializer,
-    EntrySerializer,
     MeSerializer,
     MyProcedureSerializer,
 )

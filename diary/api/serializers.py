@@ -1,37 +1,25 @@
 """Serializers of the v1 API. Validation lives here; writes go through ``diary.services``."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diary import questions, response, services, triaging
-from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictSerializerMixin
-from diary.api.finding_serializers import FindingSerializer
+from diary.api.diary_serializers import CheckInSerializer
+from diary.api.fields import (
+    AwareDateTimeField,
+    StrictModelSerializer,
+    StrictSerializerMixin,
+)
 from diary.models import (
     DISABILITY_SCALE_MAX,
-    SAFETY_FIELDS,
     SPINAL_LEVELS,
-    CheckIn,
-    CheckInStatus,
     Clinic,
     Device,
-    DiaryEntry,
     Patient,
     Procedure,
     ProcedureStatus,
 )
-
-FUTURE_TOLERANCE = timedelta(minutes=5)
-BEFORE_BLOCK_LIMIT = timedelta(hours=24)
-
-
-class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
-    pass
-
 
 # --- Shared -------------------------------------------------------------------------
 
@@ -40,73 +28,6 @@ class ClinicSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Clinic
         fields = ["name", "phone"]
-
-
-class QuestionSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="Stable id, e.g. still_numb_or_weak or pain_score.")
-    text = serializers.CharField(help_text="The question, in the patient's language.")
-    fields = serializers.ListField(
-        child=serializers.CharField(), help_text="The entry fields its answer fills."
-    )
-    answer = serializers.ChoiceField(
-        choices=["integer_0_10", "percent", "text", "yes_no", "leg", "temperature"],
-        help_text="How it is answered.",
-    )
-    required = serializers.BooleanField(help_text="Whether the check-in needs this answer.")
-
-
-class CheckInSerializer(serializers.ModelSerializer):
-    kind = serializers.SerializerMethodField()
-    status = serializers.SerializerMethodField()
-    questions = serializers.SerializerMethodField()
-
-    class Meta:
-        model = CheckIn
-        fields = [
-            "id",
-            "procedure",
-            "kind",
-            "follow_up",
-            "opens_at",
-            "due_at",
-            "closes_at",
-            "status",
-            "label",
-            "answered_at",
-            "questions",
-        ]
-        extra_kwargs = {
-            "opens_at": {"help_text": "From when a reading answers it (UTC); earlier, none does."},
-            "due_at": {"help_text": "When the reading is asked for (UTC)."},
-            "closes_at": {"help_text": "After this the check-in counts as missed."},
-            "label": {"help_text": "What the app shows, e.g. '2 h after your block'."},
-            "follow_up": {"help_text": "It asks first whether the leg is still numb or weak."},
-        }
-
-    @extend_schema_field(
-        serializers.ChoiceField(
-            choices=["scheduled", "follow_up"],
-            help_text="scheduled: a step of the diary; follow_up: added after numbness or "
-            "weakness was reported inside the expected window.",
-        )
-    )
-    def get_kind(self, checkin) -> str:
-        return "follow_up" if checkin.key == triaging.FOLLOWUP_KEY else "scheduled"
-
-    @extend_schema_field(
-        serializers.ChoiceField(
-            choices=CheckInStatus.values,
-            help_text="From the clock at read time: upcoming before opens_at, due until "
-            "closes_at, then missed; answered or cancelled as recorded.",
-        )
-    )
-    def get_status(self, checkin) -> str:
-        return checkin.status_at(self.context.get("now") or timezone.now())
-
-    @extend_schema_field(QuestionSerializer(many=True))
-    def get_questions(self, checkin) -> list[dict]:
-        language = self.context.get("language") or checkin.procedure.patient.language
-        return questions.questions(follow_up=checkin.follow_up, language=language)
 
 
 # --- Patient app ----------------------------------------------------------------------
@@ -135,211 +56,6 @@ class MyProcedureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Procedure
         fields = ["id", "performed_at", "kind", "levels", "side", "anesthetic", "steroid", "status"]
-
-
-class AdviceSerializer(serializers.Serializer):
-    level = serializers.ChoiceField(
-        choices=["routine", "expected", "contact_clinic", "emergency"],
-        help_text="routine, expected, contact_clinic or emergency: how urgent the advice is.",
-    )
-    message = serializers.CharField(help_text="What to tell the patient, in plain words.")
-
-
-class RaisedAlertSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The clinician alert this entry raised or joined.")
-    severity = serializers.ChoiceField(
-        choices=["urgent", "emergency"], help_text="urgent or emergency."
-    )
-
-
-# What an entry's findings, advice and alert are read from, for lists of entries: a fixed
-# number of queries a page.
-ENTRY_PREFETCH = ("findings__alert_events__alert", "findings__rule_set")
-
-
-def _outcome(entry):
-    """The advice and alert of an entry: set by ``record_entry`` when it was just posted,
-    otherwise rebuilt from its stored findings (prefetched by the list views)."""
-    outcome = getattr(entry, "outcome", None)
-    if outcome is None:
-        outcome = entry.outcome = triaging.stored_outcome(entry)
-    return outcome
-
-
-class EntrySerializer(StrictModelSerializer):
-    """A diary entry as the phone sends it, and as stored, with the computed relief."""
-
-    recorded_at = AwareDateTimeField(
-        help_text="When the patient recorded it, ISO 8601 with a UTC offset. At most 5 min "
-        "in the future and at most 24 h before the block."
-    )
-    # An id, resolved in validate() together with the check-in it answers: one query.
-    procedure = StrictIntegerField(
-        source="procedure_id",
-        min_value=1,
-        max_value=2**63 - 1,  # a database id; larger cannot be one, and would overflow
-        help_text="The block this reading is about (one of yours).",
-    )
-    minutes_after_block = serializers.SerializerMethodField()
-    relief_percent = serializers.SerializerMethodField()
-    advice = serializers.SerializerMethodField()
-    alert = serializers.SerializerMethodField()
-    findings = serializers.SerializerMethodField()
-    answered_questions = serializers.SerializerMethodField()
-
-    class Meta:
-        model = DiaryEntry
-        fields = [
-            "id",
-            "client_id",
-            "procedure",
-            "checkin",
-            "recorded_at",
-            "received_at",
-            "pain_score",
-            "reported_relief_percent",
-            "activity",
-            "activity_ok",
-            "numbness",
-            "weakness",
-            "can_lift_heel",
-            "saddle_numbness",
-            "bowel_bladder_change",
-            "fever",
-            "site_problem",
-            "temperature_celsius",
-            "severe_back_pain",
-            "headache_on_standing",
-            "unable_to_urinate",
-            "radicular_symptoms",
-            "analgesic_taken",
-            "note",
-            "answered_questions",
-            "minutes_after_block",
-            "relief_percent",
-            "advice",
-            "alert",
-            "findings",
-        ]
-        read_only_fields = ["id", "received_at"]
-        # Each default is repeated from the model so the schema shows it.
-        extra_kwargs = {
-            "client_id": {
-                "help_text": "A UUID the phone makes once per entry; resending it is safe.",
-                "validators": [],  # uniqueness is the service's idempotency rule, not a 400
-            },
-            # Scoped to the signed-in patient in __init__; nothing by default.
-            "checkin": {
-                "queryset": CheckIn.objects.none(),
-                "help_text": "The check-in this answers, if any (of that block).",
-            },
-            "pain_score": {"min_value": 0, "max_value": 10, "help_text": "Usual pain now, 0-10."},
-            "reported_relief_percent": {
-                "min_value": 0,
-                "max_value": 100,
-                "help_text": "The patient's own estimate of relief, 0-100 %.",
-            },
-            "activity": {"help_text": "A normally painful activity tried, e.g. 'bending'."},
-            "activity_ok": {"help_text": "Could the patient do that activity?"},
-            "numbness": {
-                "help_text": "Which leg is numb: none, left_leg, right_leg or both_legs. Every "
-                "safety answer may be left out or null when the question was not asked."
-            },
-            "weakness": {"help_text": "Which leg is weak, if any."},
-            "can_lift_heel": {"help_text": "Can the patient lift the heel off the bed?"},
-            "saddle_numbness": {"help_text": "Numbness of groin, buttocks or inner thighs."},
-            "bowel_bladder_change": {"help_text": "New loss of bowel or bladder control."},
-            "fever": {"help_text": "Temperature above 38 °C."},
-            "site_problem": {"help_text": "Redness, pus or swelling at the injection site."},
-            "temperature_celsius": {
-                "min_value": Decimal("30"),
-                "max_value": Decimal("45"),
-                "help_text": "Measured temperature in °C, if taken, e.g. 38.4.",
-            },
-            "severe_back_pain": {"help_text": "New, severe back pain."},
-            "headache_on_standing": {"help_text": "A headache that is worse on standing."},
-            "unable_to_urinate": {"help_text": "Not able to pass urine for hours."},
-            "radicular_symptoms": {
-                "help_text": "New shooting pain down a leg, or numbness in a strip down the leg."
-            },
-            "analgesic_taken": {"help_text": "Pain medicine taken since the last entry."},
-            "note": {"help_text": "Free text, up to 2000 characters."},
-        }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        patient = self.context.get("patient")
-        if patient is not None:
-            self.fields["checkin"].queryset = CheckIn.objects.filter(procedure__patient=patient)
-
-    @extend_schema_field(serializers.IntegerField(help_text="Whole minutes since the block."))
-    def get_minutes_after_block(self, entry):
-        return response.minutes_after_block(entry.procedure.performed_at, entry.recorded_at)
-
-    @extend_schema_field(
-        serializers.FloatField(
-            allow_null=True, help_text="Relief against the baseline pain, in %; null if it is 0."
-        )
-    )
-    def get_relief_percent(self, entry):
-        return response.relief_percent(entry.procedure.baseline_pain, entry.pain_score)
-
-    @extend_schema_field(AdviceSerializer)
-    def get_advice(self, entry):
-        advice = _outcome(entry).advice
-        return {"level": advice.level, "message": advice.message}
-
-    @extend_schema_field(RaisedAlertSerializer(allow_null=True))
-    def get_alert(self, entry):
-        return _outcome(entry).alert
-
-    @extend_schema_field(FindingSerializer(many=True))
-    def get_findings(self, entry):
-        return FindingSerializer(_outcome(entry).findings, many=True).data
-
-    @extend_schema_field(
-        serializers.ListField(
-            child=serializers.ChoiceField(choices=SAFETY_FIELDS),
-            help_text="The safety questions answered, in the order of the form. One left out "
-            "was not asked: stored as null (unknown), never as a no.",
-        )
-    )
-    def get_answered_questions(self, entry):
-        return [name for name in SAFETY_FIELDS if getattr(entry, name) is not None]
-
-    def validate(self, attrs):
-        procedure_id, recorded_at = attrs.pop("procedure_id"), attrs["recorded_at"]
-        procedure = services.procedure_for_entry(self.context["patient"], procedure_id, recorded_at)
-        if procedure is None:
-            raise serializers.ValidationError(
-                {"procedure": [f'Invalid pk "{procedure_id}" - object does not exist.']}
-            )
-        attrs["procedure"] = procedure
-        checkin = attrs.get("checkin")
-        if procedure.status == ProcedureStatus.CANCELLED:
-            raise serializers.ValidationError({"procedure": ["This block was cancelled."]})
-        if checkin is not None and checkin.procedure_id != procedure.id:
-            raise serializers.ValidationError({"checkin": ["This check-in is for another block."]})
-        if recorded_at > timezone.now() + FUTURE_TOLERANCE:
-            raise serializers.ValidationError(
-                {"recorded_at": ["Is in the future; check the phone's clock."]}
-            )
-        if recorded_at < procedure.performed_at - BEFORE_BLOCK_LIMIT:
-            raise serializers.ValidationError(
-                {"recorded_at": ["Is more than 24 h before the block."]}
-            )
-        if checkin is not None and recorded_at < checkin.opens_at:
-            # The curve depends on when each reading was taken (CLINICAL.md v2).
-            raise serializers.ValidationError(
-                {
-                    "checkin": [
-                        f"Opens at {checkin.opens_at.isoformat()}; a reading recorded before "
-                        "then does not answer it. Send it without checkin to keep it as an "
-                        "unscheduled reading."
-                    ]
-                }
-            )
-        return attrs
 
 
 class DeviceSerializer(StrictModelSerializer):

@@ -12,12 +12,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from diary import review, services
+from diary.api.diary_serializers import ENTRY_PREFETCH, EntrySerializer
 from diary.api.permissions import IsClinicStaff, staff_membership
 from diary.api.review_serializers import DiagnosticResponseSerializer, RfaReadinessSerializer
 from diary.api.serializers import (
-    ENTRY_PREFETCH,
     EnrollmentCodeSerializer,
-    EntrySerializer,
     PatientCreatedSerializer,
     PatientSerializer,
     ProcedureDetailSerializer,

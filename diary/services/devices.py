@@ -1,6 +1,5 @@
 """Patients' push tokens."""
 
-
 from django.db import IntegrityError, transaction
 
 from diary.models import (
