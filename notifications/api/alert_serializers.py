@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from diary.api.finding_serializers import FindingSerializer
-from diary.models import DiaryEntry
+from diary.models import SAFETY_FIELDS, DiaryEntry
 from notifications.models import Alert, AlertEvent
 
 # What the findings and the advice shown are read from: a fixed number of queries a page.
@@ -46,18 +46,7 @@ class TriggeringEntrySerializer(serializers.ModelSerializer):
             "id",
             "recorded_at",
             "pain_score",
-            "numbness",
-            "weakness",
-            "can_lift_heel",
-            "saddle_numbness",
-            "bowel_bladder_change",
-            "unable_to_urinate",
-            "fever",
-            "temperature_celsius",
-            "site_problem",
-            "severe_back_pain",
-            "headache_on_standing",
-            "radicular_symptoms",
+            *SAFETY_FIELDS,
             "note",
             "advice_level",
             "advice_message",
