@@ -282,6 +282,7 @@ def symptoms(entry: DiaryEntry) -> list[str]:
         ("site_problem", "injection-site problem"),
         ("severe_back_pain", "new severe back pain"),
         ("headache_on_standing", "headache on standing"),
+        ("radicular_symptoms", "shooting pain or numb strip down a leg"),
     )
     found += [words for name, words in flags if getattr(entry, name)]
     if entry.temperature_celsius is not None:

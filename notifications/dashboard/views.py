@@ -26,6 +26,7 @@ from diary import review
 from diary.api.permissions import staff_membership
 from diary.models import CheckInStatus, ProcedureKind, ProcedureStatus
 from diary.services import DiaryError
+from diary.triage import RULE_TITLES
 from notifications import alerts
 from notifications.dashboard import queries
 
@@ -240,6 +241,7 @@ def _alert_context(clinic, alert_id, **extra):
         "clinic": clinic,
         "now": timezone.now(),
         "alert": alert,
+        "rule_title": RULE_TITLES.get(alert.rule, alert.rule),
         "entries": [
             (entry, queries.symptoms(entry))
             for entry in sorted(entries, key=lambda e: (e.recorded_at, e.pk))

@@ -434,6 +434,10 @@ def test_the_alert_page_has_the_reason_the_entries_and_what_happened(nia, bens_e
     assert "The diary entries behind it" in page and "bowel or bladder change" in page
     assert "What happened" in page and "Triggered" in page
     assert "Acknowledge" in page and "Resolution note (required)" in page
+    # Rules v2: the rule in words, what Ben read on his phone, and how to call him.
+    assert "New loss of bowel or bladder control, or not passing urine" in page
+    assert "The patient was told" in page and "Go to the emergency department now" in page
+    assert "Patient's phone" in page
 
 
 # --- Omar, of South, gets nothing of North's -------------------------------------------------
