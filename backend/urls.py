@@ -1,6 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from diary.api.errors import api_not_found, api_server_error
+
+# Under /api/ a 404 or 500 is JSON like every other answer there, never Django's HTML page.
+handler404 = api_not_found
+handler500 = api_server_error
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("diary.api.urls")),

@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from diary import services
@@ -19,7 +18,7 @@ from diary.api.serializers import (
     MeSerializer,
     MyProcedureSerializer,
 )
-from diary.api.throttles import PatientRateThrottle
+from diary.api.throttles import PatientRateThrottle, ScopedThrottle
 from diary.models import (
     CheckIn,
     CheckInStatus,
@@ -36,7 +35,7 @@ class EnrollView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "enroll"
 
     @extend_schema(

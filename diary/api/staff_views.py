@@ -8,7 +8,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from diary import review, services
@@ -24,6 +23,7 @@ from diary.api.serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
+from diary.api.throttles import ScopedThrottle
 from diary.models import DiaryEntry, Patient, PatientStatus, Procedure, ProcedureStatus
 
 
@@ -32,7 +32,7 @@ class TokenView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "login"
 
     @extend_schema(

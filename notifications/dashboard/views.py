@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from rest_framework.throttling import ScopedRateThrottle
 
 from diary import review
 from diary.api.permissions import staff_membership
+from diary.api.throttles import ScopedThrottle
 from diary.models import CheckInStatus, ProcedureKind, ProcedureStatus
 from diary.services import DiaryError
 from diary.triage import RULE_TITLES
@@ -115,7 +115,7 @@ class StaffLoginView(LoginView):
     throttle_scope = "login"
 
     def post(self, request, *args, **kwargs):
-        if not ScopedRateThrottle().allow_request(request, self):
+        if not ScopedThrottle().allow_request(request, self):
             context = self.get_context_data(form=self.get_form_class()(request), throttled=True)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)

@@ -19,6 +19,7 @@ def test_beat_and_worker_mark_the_open_checkin_due_and_the_closed_one_missed(
     block = make_procedure(ana, performed_at=timezone.now() - timedelta(minutes=20))
     # ...and one made to have closed a minute ago, unanswered.
     CheckIn.objects.filter(procedure=block, key="m30").update(
+        opens_at=timezone.now() - timedelta(minutes=10),
         due_at=timezone.now() - timedelta(minutes=5),
         closes_at=timezone.now() - timedelta(minutes=1),
     )
