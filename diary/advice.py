@@ -16,16 +16,15 @@ class Advice:
     message: str  # plain words for the patient
 
 
+_NO_WALKING_ALONE = "Do not walk without help until you can lift your heel off the bed. "
 _EXPECTED_ADVICE = (
     "Numbness or weakness in the leg is expected for a few hours after the block and should "
-    "wear off within 2 to 4 hours. Do not walk without help until you can lift your heel off "
-    "the bed. We will ask again later."
+    f"wear off within 2 to 4 hours. {_NO_WALKING_ALONE}We will ask again later."
 )
 _EMERGENCY_ADVICE = (
     "Go to the emergency department now, or call emergency services. Tell them you had a "
     "spinal injection (medial branch block) and what you noticed. Your clinic has also been told."
 )
-_NO_WALKING_ALONE = "Do not walk without help until you can lift your heel off the bed. "
 
 
 def advice(findings: list[Finding], clinic_phone: str = "") -> Advice:

@@ -30,7 +30,8 @@ from diary.models import (
 FOLLOWUP_KEY = "followup"
 FOLLOWUP_LABEL = "Is your leg still numb or weak?"
 FOLLOWUP_WINDOW = timedelta(minutes=30)
-FOLLOWUP_OPENS_BEFORE = timedelta(minutes=5)  # as the first 8 h's steps (CLINICAL.md v2)
+# Opens as the other steps of the first 8 h do (CLINICAL.md v2, "Check-in windows").
+FOLLOWUP_OPENS_BEFORE = timedelta(minutes=schedule.OPENS_BEFORE_MINUTES[schedule.AFTER_BLOCK])
 
 
 @dataclass(frozen=True)
