@@ -209,6 +209,10 @@ ENROLLMENT_CODE_TTL_DAYS = 14
 # One re-reminder this far through a check-in's window if still unanswered; "none" to disable.
 _rereminder = env.str("REREMINDER_FRACTION", default="0.5")
 REREMINDER_FRACTION = None if _rereminder.lower() == "none" else float(_rereminder)
+# A phone whose clock is off by more than this (its sent_at against our receipt) has its
+# readings' times corrected by that much (diary/clock.py); within it, network time in
+# flight is not mistaken for a wrong clock.
+CLOCK_SKEW_TOLERANCE_SECONDS = env.float("CLOCK_SKEW_TOLERANCE_SECONDS", default=120.0)
 
 # Triage hands its findings to this one function (the diary never imports notifications).
 DIARY_FINDINGS_HANDLER = "notifications.alerts.handle_findings"

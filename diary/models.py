@@ -479,8 +479,16 @@ class DiaryEntry(models.Model):
     checkin = models.ForeignKey(
         CheckIn, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
     )
-    recorded_at = models.DateTimeField(help_text="When the patient recorded it on the phone.")
+    recorded_at = models.DateTimeField(
+        help_text="When the patient recorded it, on the server's clock (corrected when the "
+        "phone's clock was off; see clock_skew_seconds)."
+    )
     received_at = models.DateTimeField(auto_now_add=True)
+    # The phone's clock against ours when it sent the entry (server minus phone), measured
+    # from its sent_at; null when the phone sent none. Past the tolerance, recorded_at was
+    # moved by it and the phone's own value kept here, for the record and for retries.
+    clock_skew_seconds = models.IntegerField(null=True, blank=True)
+    phone_recorded_at = models.DateTimeField(null=True, blank=True)
     pain_score = models.PositiveSmallIntegerField()
     reported_relief_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     activity = models.CharField(max_length=200, blank=True)

@@ -6,6 +6,7 @@ Validation lives here; writes go through ``diary.services``.
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,6 +14,7 @@ from rest_framework import serializers
 from diary import questions, response, services, triaging
 from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictModelSerializer
 from diary.api.finding_serializers import FindingSerializer
+from diary.clock import read_clock
 from diary.models import (
     SAFETY_FIELDS,
     CheckIn,
@@ -128,6 +130,13 @@ class EntrySerializer(StrictModelSerializer):
         help_text="When the patient recorded it, ISO 8601 with a UTC offset. At most 5 min "
         "in the future and at most 24 h before the block."
     )
+    sent_at = AwareDateTimeField(
+        write_only=True,
+        required=False,
+        help_text="The phone's clock when it sends this request (ISO 8601 with offset). "
+        "Send it: when the phone's clock is more than a couple of minutes off, recorded_at "
+        "is corrected by the difference and clock_skew_seconds says by how much.",
+    )
     # An id, resolved in validate() together with the check-in it answers: one query.
     procedure = StrictIntegerField(
         source="procedure_id",
@@ -150,7 +159,10 @@ class EntrySerializer(StrictModelSerializer):
             "procedure",
             "checkin",
             "recorded_at",
+            "sent_at",
             "received_at",
+            "clock_skew_seconds",
+            "phone_recorded_at",
             "pain_score",
             "reported_relief_percent",
             "activity",
@@ -176,9 +188,17 @@ class EntrySerializer(StrictModelSerializer):
             "alert",
             "findings",
         ]
-        read_only_fields = ["id", "received_at"]
+        read_only_fields = ["id", "received_at", "clock_skew_seconds", "phone_recorded_at"]
         # Each default is repeated from the model so the schema shows it.
         extra_kwargs = {
+            "clock_skew_seconds": {
+                "help_text": "How far the phone's clock was behind the server's (seconds; "
+                "negative: ahead), measured from sent_at; null when none was sent."
+            },
+            "phone_recorded_at": {
+                "help_text": "The recorded_at the phone sent, when its clock was off by more "
+                "than the tolerance and recorded_at was corrected; otherwise null."
+            },
             "client_id": {
                 "help_text": "A UUID the phone makes once per entry; resending it is safe.",
                 "validators": [],  # uniqueness is the service's idempotency rule, not a 400
@@ -263,7 +283,16 @@ class EntrySerializer(StrictModelSerializer):
         return [name for name in SAFETY_FIELDS if getattr(entry, name) is not None]
 
     def validate(self, attrs):
-        procedure_id, recorded_at = attrs.pop("procedure_id"), attrs["recorded_at"]
+        clock = read_clock(
+            attrs["recorded_at"],
+            sent_at=attrs.pop("sent_at", None),
+            received_at=timezone.now(),
+            tolerance=settings.CLOCK_SKEW_TOLERANCE_SECONDS,
+        )
+        attrs["recorded_at"] = recorded_at = clock.recorded_at
+        attrs["clock_skew_seconds"] = clock.skew_seconds
+        attrs["phone_recorded_at"] = clock.phone_recorded_at
+        procedure_id = attrs.pop("procedure_id")
         procedure = services.procedure_for_entry(self.context["patient"], procedure_id, recorded_at)
         if procedure is None:
             raise serializers.ValidationError(

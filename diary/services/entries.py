@@ -82,10 +82,25 @@ def _same_entry(stored: str, fingerprint: str, data: dict) -> bool:
     return stored == entry_fingerprint(legacy, without=V2_ENTRY_FIELDS + LATER_ENTRY_FIELDS)
 
 
+# Measured from the request, not sent by the phone: a retry measures them anew.
+CLOCK_FIELDS = ("clock_skew_seconds", "phone_recorded_at")
+
+
+def _as_sent(data: dict) -> dict:
+    """The entry as the phone sent it: its own recorded_at, before any clock correction.
+    Why: a retry's clock is measured again, a little differently, but it is the same entry.
+    """
+    sent = {name: value for name, value in data.items() if name not in CLOCK_FIELDS}
+    if data.get("phone_recorded_at") is not None:
+        sent["recorded_at"] = data["phone_recorded_at"]
+    return sent
+
+
 @functools.cache
 def _entry_defaults() -> dict:
     """What the database stores for every field a phone may leave out."""
     skip = {"id", "patient", "received_at", "fingerprint", "advice_level", "advice_message"}
+    skip.update(CLOCK_FIELDS)
     return {
         field.name: field.get_default()
         for field in DiaryEntry._meta.concrete_fields
@@ -99,7 +114,8 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     The same ``client_id`` with the same content returns the stored entry (the phone
     retried after a lost response); with other content it raises ``EntryConflict``.
     """
-    fingerprint = entry_fingerprint(data)
+    as_sent = _as_sent(data)
+    fingerprint = entry_fingerprint(as_sent)
     fields = {name: value for name, value in data.items() if name != "checkin"}
     checkin = data.get("checkin")
     # Found before the INSERT, so the row is written once, with its check-in.
@@ -130,7 +146,7 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
         )
         if existing is None:
             raise
-        if not _same_entry(existing.fingerprint, fingerprint, data):
+        if not _same_entry(existing.fingerprint, fingerprint, as_sent):
             raise EntryConflict(existing) from None
         existing.outcome = triaging.stored_outcome(existing)
         return existing, False
