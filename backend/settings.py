@@ -272,6 +272,20 @@ CELERY_BEAT_SCHEDULE = {
         # A tick that waited longer than its period is stale: the next one will do.
         "options": {"expires": CHECKIN_TICK_SECONDS},
     },
+    # One to each worker queue: the health report tells a stopped worker from an idle one.
+    # Expiring, so a worker that comes back does not work through a backlog of them.
+    "heartbeat-worker": {
+        "task": "notifications.tasks.heartbeat",
+        "schedule": CHECKIN_TICK_SECONDS,
+        "args": ["worker"],
+        "options": {"expires": CHECKIN_TICK_SECONDS},
+    },
+    "heartbeat-alerts": {
+        "task": "notifications.tasks.heartbeat",
+        "schedule": CHECKIN_TICK_SECONDS,
+        "args": ["alerts"],
+        "options": {"expires": CHECKIN_TICK_SECONDS, "queue": CELERY_ALERT_QUEUE},
+    },
 }
 
 # --- E-mail (notifications/transports/email.py) ------------------------------------

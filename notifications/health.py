@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from backend.celery import app
+from notifications import heartbeat
 from notifications.models import Alert, AlertState, Delivery, DeliveryStatus
 
 OK = "ok"
@@ -69,19 +70,31 @@ def overdue_deliveries(now: datetime) -> int:
     return pending.count() + sending.count()
 
 
+def processes(now: datetime) -> dict[str, dict]:
+    """Each kind of process (beat, main worker, alerts worker): seen within the grace?"""
+    cutoff = now - grace()
+    return {
+        kind: {"seen_at": seen_at, "status": OK if seen_at and seen_at >= cutoff else ERROR}
+        for kind, seen_at in heartbeat.last_seen().items()
+    }
+
+
 def report(now: datetime) -> dict:
-    """The health report: "down" if the database or broker is, "degraded" if work is late."""
+    """The health report: "down" if the database or broker is, "degraded" if work is late
+    or a kind of process has not been seen."""
     database = database_ok()
-    alerts = deliveries = None
+    alerts = deliveries = running = None
     if database:
         try:
             alerts, deliveries = overdue_alerts(now), overdue_deliveries(now)
-        except DatabaseError:  # went away between the two checks
+            running = processes(now)
+        except DatabaseError:  # went away between the checks
             database = False
+            alerts = deliveries = running = None
     broker = broker_ok()
     if not (database and broker):
         status = DOWN
-    elif alerts or deliveries:
+    elif alerts or deliveries or any(p["status"] != OK for p in running.values()):
         status = DEGRADED
     else:
         status = OK
@@ -91,5 +104,6 @@ def report(now: datetime) -> dict:
         "broker": OK if broker else ERROR,
         "overdue_alerts": alerts,
         "overdue_deliveries": deliveries,
+        "processes": running,
         "checked_at": now,
     }

@@ -340,3 +340,19 @@ class AlertEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} at {self.at:%H:%M:%S}"
+
+
+class HeartbeatKind(models.TextChoices):
+    BEAT = "beat"
+    WORKER = "worker", "main worker"
+    ALERTS = "alerts", "alerts worker"
+
+
+class Heartbeat(models.Model):
+    """When a kind of process was last seen running (notifications/heartbeat.py)."""
+
+    kind = models.CharField(max_length=16, choices=HeartbeatKind.choices, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.kind} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"

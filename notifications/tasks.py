@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from notifications import heartbeat as heartbeats
 from notifications import services
 
 
@@ -11,6 +12,12 @@ from notifications import services
 def tick() -> dict:
     """Beat, every few seconds: claim due reminders, move check-ins, sweep lost sends."""
     return services.tick()
+
+
+@shared_task(ignore_result=True)
+def heartbeat(kind: str) -> None:
+    """Beat sends one to each worker queue every tick; the worker that runs it is alive."""
+    heartbeats.record(kind)
 
 
 # A database restart or failover mid-task: the claim rolled back with the transaction, so

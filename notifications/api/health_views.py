@@ -15,12 +15,29 @@ DATABASE_RESULTS = [(health.OK, "the database answered"), (health.ERROR, "it did
 BROKER_RESULTS = [(health.OK, "the broker accepted a connection"), (health.ERROR, "it did not")]
 
 
+PROCESS_RESULTS = [(health.OK, "seen within two ticks"), (health.ERROR, "not seen since")]
+
+
+class ProcessSerializer(serializers.Serializer):
+    seen_at = serializers.DateTimeField(
+        allow_null=True, help_text="Its last heartbeat (UTC); null: never seen."
+    )
+    status = serializers.ChoiceField(choices=PROCESS_RESULTS, help_text="ok or error.")
+
+
+class ProcessesSerializer(serializers.Serializer):
+    beat = ProcessSerializer(help_text="The scheduler (exactly one should run).")
+    worker = ProcessSerializer(help_text="A main worker (reminders, ticks, the sweeper).")
+    alerts = ProcessSerializer(help_text="An alerts worker (pages and escalation).")
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[health.OK, health.DEGRADED, health.DOWN],
         help_text=(
             "down (HTTP 503): the database or the broker cannot be reached; degraded: "
-            "alerts or deliveries are overdue, so beat or the workers are not keeping up."
+            "alerts or deliveries are overdue, or beat or a worker kind has not been seen "
+            "within two ticks (stopped, or not keeping up)."
         ),
     )
     database = serializers.ChoiceField(choices=DATABASE_RESULTS, help_text="A SELECT 1.")
@@ -35,6 +52,11 @@ class HealthSerializer(serializers.Serializer):
             "Deliveries past their send time or their worker's lease; null when the "
             "database is down."
         ),
+    )
+    processes = ProcessesSerializer(
+        allow_null=True,
+        help_text="Heartbeats of beat and of each worker kind, sent every tick; null when "
+        "the database is down.",
     )
     checked_at = serializers.DateTimeField(help_text="When the checks ran (UTC).")
 

@@ -12,7 +12,8 @@ from django.db import OperationalError, connection
 
 from backend.celery import app as celery_app
 from notifications import health
-from notifications.models import Alert, Delivery, DeliveryStatus, Purpose
+from notifications.heartbeat import _BeatRecorder, record
+from notifications.models import Alert, Delivery, DeliveryStatus, Heartbeat, Purpose
 from tests.factories import PatientFactory, make_procedure
 
 URL = "/api/v1/health/"
@@ -24,6 +25,13 @@ GRACE = timedelta(seconds=60)
 @pytest.fixture(autouse=True)
 def fifteen_second_tick(settings):
     settings.CHECKIN_TICK_SECONDS = 15
+
+
+@pytest.fixture(autouse=True)
+def everything_running(db):
+    """Beat and both worker kinds have just been seen (tests of them change this)."""
+    for kind in ("beat", "worker", "alerts"):
+        record(kind)
 
 
 @pytest.fixture
@@ -107,6 +115,10 @@ def test_a_fresh_service_is_ok_for_an_anonymous_monitor(anon, db):
         "broker": "ok",
         "overdue_alerts": 0,
         "overdue_deliveries": 0,
+        "processes": {
+            kind: {"seen_at": body["processes"][kind]["seen_at"], "status": "ok"}
+            for kind in ("beat", "worker", "alerts")
+        },
     }
     assert datetime.fromisoformat(body["checked_at"].replace("Z", "+00:00")).tzinfo is not None
 
@@ -129,11 +141,62 @@ def test_the_check_costs_the_same_few_queries_however_much_work_is_waiting(
             address=f"+4477009001{minutes:02d}",
         )
 
-    # SELECT 1, overdue alerts, overdue pending, overdue sending.
-    with django_assert_num_queries(4):
+    # SELECT 1, overdue alerts, overdue pending, overdue sending, heartbeats.
+    with django_assert_num_queries(5):
         answer = anon.get(URL)
 
     assert answer.json()["overdue_deliveries"] == 5
+
+
+# --- Degraded: a kind of process not seen -----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["beat", "worker", "alerts"])
+def test_a_process_kind_not_seen_for_two_ticks_degrades_the_service(anon, noon, kind):
+    Heartbeat.objects.filter(kind=kind).update(seen_at=NOON - GRACE - timedelta(seconds=1))
+
+    body = anon.get(URL).json()
+
+    assert body["status"] == "degraded"
+    assert {k for k, p in body["processes"].items() if p["status"] == "error"} == {kind}
+
+
+def test_a_process_seen_within_two_ticks_is_ok(anon, noon):
+    Heartbeat.objects.update(seen_at=NOON - GRACE + timedelta(seconds=1))
+
+    assert anon.get(URL).json()["status"] == "ok"
+
+
+def test_an_alerts_worker_never_started_is_reported_as_never_seen(anon, noon):
+    Heartbeat.objects.filter(kind="alerts").delete()
+
+    body = anon.get(URL).json()
+
+    assert body["status"] == "degraded"
+    assert body["processes"]["alerts"] == {"seen_at": None, "status": "error"}
+
+
+def test_beat_records_itself_at_most_once_a_period(db):
+    recorder = _BeatRecorder(period=3600)
+    Heartbeat.objects.all().delete()
+
+    recorder()
+    first = Heartbeat.objects.get(kind="beat").seen_at
+    recorder()
+
+    assert Heartbeat.objects.get(kind="beat").seen_at == first
+    assert Heartbeat.objects.count() == 1
+
+
+def test_beat_goes_on_publishing_when_its_heartbeat_cannot_be_written(db, monkeypatch, caplog):
+    def no_database(kind):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("notifications.heartbeat.record", no_database)
+
+    _BeatRecorder(period=0)()  # must not raise: beat would stop publishing ticks
+
+    assert "beat heartbeat not recorded" in caplog.text
 
 
 # --- Degraded: beat or the workers are not keeping up ---------------------------------
@@ -237,6 +300,7 @@ def test_nothing_about_ana_is_in_the_answer(anon, anas_block, noon):
         "broker",
         "overdue_alerts",
         "overdue_deliveries",
+        "processes",
         "checked_at",
     }
     text = answer.content.decode()
