@@ -104,3 +104,11 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# The patient-facing words: extract them into locale/*/django.po (then translate), and
+# compile the .mo files that are committed beside them (no gettext needed to run).
+.PHONY: messages
+messages: venv
+	$(BIN)/python manage.py makemessages --locale es --add-location file \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
+	$(BIN)/python manage.py compilemessages --locale es --ignore '.venv/*'

@@ -7,7 +7,13 @@ import sys
 # Commands that only read the models and migrations: they sign nothing and serve nobody, so
 # they run without the production secret (a check such as `makemigrations --check` in CI or a
 # hook). Every other command still stops without one.
-KEYLESS_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate"}
+KEYLESS_COMMANDS = {
+    "makemigrations",
+    "showmigrations",
+    "sqlmigrate",
+    "makemessages",
+    "compilemessages",
+}
 
 
 def main():

@@ -8,6 +8,7 @@ servers. Production sets ``DATABASE_URL`` and ``REDIS_URL``.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 from backend.env import read_secret, strict_bool
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "diary",
     "notifications",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -133,9 +136,29 @@ LOGOUT_REDIRECT_URL = "dashboard:login"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=64 * 1024)
 
 LANGUAGE_CODE = "en"
+# The patient-facing languages (diary.models.Language): every word a patient reads comes
+# from the catalogue in locale/. Staff pages stay English.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# Every page loads only its own scripts, styles and images: no inline script, no other host
+# (ARCHITECTURE.md, the people-facing surfaces). django-csp sets the header on every answer.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+    }
+}
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -162,6 +185,8 @@ REST_FRAMEWORK = {
         "enroll": env.str("THROTTLE_ENROLL", default="10/min"),
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
         "patient": env.str("THROTTLE_PATIENT", default="600/min"),
+        # Refused web check-in links per address (a working link is never counted).
+        "weblink": env.str("THROTTLE_WEBLINK", default="20/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -304,6 +329,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pain diary <noreply@
 
 # --- Notifications ------------------------------------------------------------------
 PATIENT_APP_URL = env.str("PATIENT_APP_URL", default=f"{SITE_URL}/app/")
+# The patient's web check-in (web/checkin): every reminder links there. Short on purpose:
+# a reminder SMS with its link fits one 160-character segment.
+WEB_CHECKIN_URL = env.str("WEB_CHECKIN_URL", default=f"{SITE_URL}/c")
+# A link opens its check-in until that closes plus this, and the patient's pages until the
+# diary's last check-in closes plus this; never past WEB_LINK_MAX_DAYS after it was sent.
+WEB_LINK_GRACE_HOURS = env.float("WEB_LINK_GRACE_HOURS", default=2.0)
+WEB_LINK_MAX_DAYS = env.int("WEB_LINK_MAX_DAYS", default=45)
 # Reminders due before the next tick are claimed now and sent on time by a countdown.
 DISPATCH_BATCH = env.int("DISPATCH_BATCH", default=500)
 DISPATCH_TIME_BUDGET_SECONDS = env.float("DISPATCH_TIME_BUDGET_SECONDS", default=10.0)

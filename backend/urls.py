@@ -12,4 +12,6 @@ urlpatterns = [
     path("api/v1/", include("diary.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("dashboard/", include("notifications.dashboard.urls")),
+    # The patient's web check-in: short, as every reminder SMS carries it.
+    path("c/", include("web.checkin.urls")),
 ]

@@ -33,6 +33,12 @@ class Clinic(models.Model):
     phone = models.CharField(
         max_length=16, blank=True, validators=[E164], help_text="The clinic's number, E.164."
     )
+    emergency_number = models.CharField(
+        max_length=6,
+        default="112",
+        validators=[RegexValidator(r"^[0-9]{2,6}$", "Digits only, e.g. 999, 112 or 911.")],
+        help_text="The emergency services number patients are told to call (999, 112, 911).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -162,6 +168,32 @@ class AccessToken(models.Model):
 
     def __str__(self):
         return f"token of {self.patient or self.user}"
+
+
+class PatientLink(models.Model):
+    """A link that opens the patient's web check-in without a password: in each reminder
+    (bound to its check-in) or a "start your diary" message (bound to none).
+
+    Only the hash of its random token is stored. It works until ``expires_at`` (the end of
+    the patient's diary plus a grace) for the patient's own pages, and for its check-in
+    until that closes plus the grace; never once revoked, nor for a paused or ended
+    patient, nor for a check-in of a cancelled block (``diary.services.links``).
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="links")
+    checkin = models.ForeignKey(
+        "CheckIn", null=True, blank=True, on_delete=models.CASCADE, related_name="links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient"], name="link_by_patient")]
+
+    def __str__(self):
+        return f"link for {self.patient} (expires {self.expires_at:%Y-%m-%d})"
 
 
 class Protocol(models.Model):

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils.module_loading import import_string
 
-from diary import advice, rulesets, schedule, triage
+from diary import advice, labels, rulesets, schedule, triage
 from diary.models import (
     CheckIn,
     CheckInStatus,
@@ -28,7 +28,7 @@ from diary.models import (
 )
 
 FOLLOWUP_KEY = "followup"
-FOLLOWUP_LABEL = "Is your leg still numb or weak?"
+FOLLOWUP_LABEL = labels.FOLLOWUP
 FOLLOWUP_WINDOW = timedelta(minutes=30)
 # Opens as the other steps of the first 8 h do (CLINICAL.md v2, "Check-in windows").
 FOLLOWUP_OPENS_BEFORE = timedelta(minutes=schedule.OPENS_BEFORE_MINUTES[schedule.AFTER_BLOCK])
@@ -44,7 +44,11 @@ class Outcome:
     findings: list = field(default_factory=list)
 
 
-ROUTINE = Outcome(advice.advice([]))
+@functools.cache
+def routine(language: str) -> Outcome:
+    """The outcome of an entry with nothing of concern, in the patient's language."""
+    return Outcome(advice.advice([], language=language))
+
 
 _FACT_FIELDS = [
     name for name in triage.EntryFacts.__dataclass_fields__ if name not in ("recorded_at",)
@@ -89,7 +93,7 @@ def triage_entry(entry: DiaryEntry, procedure: Procedure) -> Outcome:
     )
     if triage.needs_followup(facts, context):
         plan_followup(procedure, context.rules.followup_hours)
-    told = advice.advice(found, patient.clinic.phone)
+    told = advice.advice(found, patient.clinic.phone, patient.language)
     # Stored before the handler runs, so that the alert it raises can name what the
     # patient was told.
     entry.advice_level, entry.advice_message = told.level, told.message
@@ -197,9 +201,10 @@ def stored_advice(entry: DiaryEntry, findings: list[Finding]) -> advice.Advice:
     if entry.advice_message:
         return advice.Advice(entry.advice_level, entry.advice_message)
     if not findings:
-        return ROUTINE.advice
+        return routine(entry.procedure.patient.language).advice
     as_found = [triage.Finding(f.rule, f.severity, f.reason, f.priority) for f in findings]
-    return advice.advice(as_found, entry.procedure.patient.clinic.phone)
+    patient = entry.procedure.patient
+    return advice.advice(as_found, patient.clinic.phone, patient.language)
 
 
 # --- Silence after a symptom ------------------------------------------------------------

@@ -58,6 +58,4 @@ class _BeatRecorder:
 def _beat_records_its_heartbeat(sender=None, **kwargs):
     from django.conf import settings
 
-    before_task_publish.connect(
-        _BeatRecorder(period=settings.CHECKIN_TICK_SECONDS / 2), weak=False
-    )
+    before_task_publish.connect(_BeatRecorder(period=settings.CHECKIN_TICK_SECONDS / 2), weak=False)

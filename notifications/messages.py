@@ -1,12 +1,16 @@
-"""What a reminder says. Pure.
+"""What a reminder says, in the patient's language. Pure.
 
 Nothing clinical ever goes in a message: push and SMS pass through Apple, Google and
 phone carriers. A reminder names the check-in's time ("2 h after your block") and
-links to the app, never a symptom or a score.
+carries the patient's link to the web check-in, never a symptom or a score. The English
+wording with its link fits one GSM-7 SMS segment (160 characters).
 """
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
+from diary import labels
 from notifications.models import Purpose
 from notifications.transports.base import Message
 
@@ -21,24 +25,38 @@ def reminder_message(
     label: str,
     address: str,
     platform: str,
-    app_url: str,
+    link: str,
+    language: str = "en",
     closes_at=None,
 ) -> Message:
-    if purpose == Purpose.REREMINDER:
-        body = f"Reminder: your check-in ({label}) is still open."
-    else:
-        body = f"Time for your check-in: {label}."
+    with translation.override(language):
+        label = labels.translated(label)
+        if purpose == Purpose.REREMINDER:
+            body = gettext("Reminder: your check-in (%(label)s) is still open.") % {"label": label}
+        else:
+            body = gettext("Time for your check-in: %(label)s.") % {"label": label}
+        title = gettext(TITLE)
     return Message(
         address=address,
-        title=TITLE,
+        title=title,
         body=body,
-        url=f"{app_url.rstrip('/')}/checkins/{checkin_id}",
+        url=link,
         # Same id for every try of this reminder: a resend replaces itself on the phone.
         collapse_id=f"checkin-{checkin_id}-{plan_version}-{purpose}",
         platform=platform,
         # A push still in transit when the check-in closes is dropped by the provider.
         extra={"expires_at": closes_at} if closes_at else {},
     )
+
+
+def start_link_message(*, clinic_name: str, address: str, link: str, language: str) -> Message:
+    """The "start your diary" message staff send: the patient's link, no app needed."""
+    with translation.override(language):
+        body = gettext("%(clinic)s: your pain diary after your procedure. Open:") % {
+            "clinic": clinic_name
+        }
+        title = gettext(TITLE)
+    return Message(address=address, title=title, body=body, url=link, collapse_id="")
 
 
 def alert_url(alert_id: int) -> str:

@@ -23,9 +23,12 @@ class Purpose(models.TextChoices):
     REREMINDER = "checkin_rereminder", "check-in re-reminder"
     ALERT_PAGE = "alert_page", "alert page to staff"
     ALERT_WEBHOOK = "alert_webhook", "alert event to the clinic's webhook"
+    START_LINK = "diary_start_link", "diary start link to the patient"
 
 
 REMINDER_PURPOSES = (Purpose.REMINDER, Purpose.REREMINDER)
+# Messages that carry a fresh link to the patient's web check-in, minted as they are sent.
+LINKED_PURPOSES = (*REMINDER_PURPOSES, Purpose.START_LINK)
 
 
 class DeliveryStatus(models.TextChoices):

@@ -25,6 +25,7 @@ from notifications import messages
 from notifications.clinic_settings import alert_settings_of
 from notifications.config import http_timeout
 from notifications.models import (
+    LINKED_PURPOSES,
     Alert,
     AlertState,
     AttemptOutcome,
@@ -255,7 +256,7 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
             outcomes[outcome] = outcomes.get(outcome, 0) + n
 
     rows = list(
-        Delivery.objects.select_related("checkin", "patient", "alert__clinic").filter(
+        Delivery.objects.select_related("checkin", "patient__clinic", "alert__clinic").filter(
             pk__in=delivery_ids, status__in=(DeliveryStatus.PENDING, DeliveryStatus.SENDING)
         )
     )
@@ -269,6 +270,7 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
     claimed = _claim_for_sending(wanted, now)
     count("skipped", len(wanted) - len(claimed))
     deadline = _last_start(budget_seconds)
+    links = _links_for(claimed)
     unrecorded: list[_Sent] = []  # reminder pushes sent, not yet recorded
     try:
         for index, delivery in enumerate(claimed):
@@ -276,7 +278,7 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
                 _record_successes(unrecorded)
                 count("handed_on", _hand_on(claimed[index:]))
                 break
-            count(_send_claimed(delivery, unrecorded))
+            count(_send_claimed(delivery, unrecorded, links.get(delivery.pk, "")))
             if len(unrecorded) >= settings.PUSH_RECORD_GROUP:
                 _record_successes(unrecorded)
     finally:
@@ -284,6 +286,16 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
         # what reached the provider is recorded, not sent again after the lease.
         _record_successes(unrecorded)
     return outcomes
+
+
+def _links_for(deliveries: list[Delivery]) -> dict[int, str]:
+    """A fresh web check-in link for each message to a patient that carries one, minted in
+    one INSERT for the batch (only a token's hash is stored, so a resend needs a new one)."""
+    linked = [d for d in deliveries if d.purpose in LINKED_PURPOSES]
+    if not linked:
+        return {}
+    tokens = diary.issue_links([(d.patient_id, d.checkin_id) for d in linked])
+    return {d.pk: diary.link_url(t) for d, t in zip(linked, tokens, strict=True)}
 
 
 def _last_start(budget_seconds: float | None) -> float:
@@ -362,12 +374,12 @@ def _hand_on(deliveries: list[Delivery]) -> int:
     return len(deliveries)
 
 
-def _send_claimed(delivery: Delivery, unrecorded: list["_Sent"]) -> str:
+def _send_claimed(delivery: Delivery, unrecorded: list["_Sent"], link: str = "") -> str:
     """Send one claimed delivery. A failure is recorded at once; a success too, unless a
     repeat would be harmless: then it joins ``unrecorded``, for the caller to record."""
     started = timezone.now()
     try:
-        result = get_transport(delivery.channel).send(_message(delivery))
+        result = get_transport(delivery.channel).send(_message(delivery, link))
     except TransportError as error:
         return _record_failure(delivery, error, started)
     sent = _Sent(delivery.pk, result, started, timezone.now())
@@ -395,6 +407,8 @@ def _wanted(delivery: Delivery, now: datetime) -> bool:
         return (
             delivery.event not in PAGING_EVENTS or delivery.alert.state not in STOPPED_ALERT_STATES
         )
+    if delivery.purpose == Purpose.START_LINK:
+        return delivery.patient.status == PatientStatus.ACTIVE
     return _still_wanted(delivery.checkin, delivery.patient, delivery.checkin_version, now)
 
 
@@ -409,9 +423,16 @@ def _still_wanted(checkin: CheckIn | None, patient: Patient, version: int, now: 
     )
 
 
-def _message(delivery: Delivery):
+def _message(delivery: Delivery, link: str = ""):
     if delivery.alert_id:
         return _alert_message(delivery)
+    if delivery.purpose == Purpose.START_LINK:
+        return messages.start_link_message(
+            clinic_name=delivery.patient.clinic.name,
+            address=delivery.address,
+            link=link,
+            language=delivery.patient.language,
+        )
     checkin = delivery.checkin
     return messages.reminder_message(
         purpose=delivery.purpose,
@@ -420,7 +441,8 @@ def _message(delivery: Delivery):
         label=checkin.label,
         address=delivery.address,
         platform=delivery.platform,
-        app_url=settings.PATIENT_APP_URL,
+        link=link,
+        language=delivery.patient.language,
         closes_at=checkin.closes_at,
     )
 

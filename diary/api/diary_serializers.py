@@ -7,11 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diary import questions, response, services, triaging
+from diary import labels, questions, response, services, triaging
 from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictModelSerializer
 from diary.api.finding_serializers import FindingSerializer
 from diary.clock import read_clock
@@ -43,6 +43,7 @@ class QuestionSerializer(serializers.Serializer):
 class CheckInSerializer(serializers.ModelSerializer):
     kind = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()
     questions = serializers.SerializerMethodField()
 
     class Meta:
@@ -64,7 +65,6 @@ class CheckInSerializer(serializers.ModelSerializer):
             "opens_at": {"help_text": "From when a reading answers it (UTC); earlier, none does."},
             "due_at": {"help_text": "When the reading is asked for (UTC)."},
             "closes_at": {"help_text": "After this the check-in counts as missed."},
-            "label": {"help_text": "What the app shows, e.g. '2 h after your block'."},
             "follow_up": {"help_text": "It asks first whether the leg is still numb or weak."},
         }
 
@@ -88,10 +88,21 @@ class CheckInSerializer(serializers.ModelSerializer):
     def get_status(self, checkin) -> str:
         return checkin.status_at(self.context.get("now") or timezone.now())
 
+    def _language(self, checkin) -> str:
+        return self.context.get("language") or checkin.procedure.patient.language
+
+    @extend_schema_field(
+        serializers.CharField(
+            help_text="What the app shows, in the patient's language, e.g. '2 h after your block'."
+        )
+    )
+    def get_label(self, checkin) -> str:
+        with translation.override(self._language(checkin)):
+            return labels.translated(checkin.label)
+
     @extend_schema_field(QuestionSerializer(many=True))
     def get_questions(self, checkin) -> list[dict]:
-        language = self.context.get("language") or checkin.procedure.patient.language
-        return questions.questions(follow_up=checkin.follow_up, language=language)
+        return questions.questions(follow_up=checkin.follow_up, language=self._language(checkin))
 
 
 class AdviceSerializer(serializers.Serializer):

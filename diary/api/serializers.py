@@ -135,6 +135,21 @@ class PatientCreatedSerializer(PatientSerializer):
         fields = [*PatientSerializer.Meta.fields, "enrollment_code", "enrollment_code_expires_at"]
 
 
+class WebLinkSerializer(serializers.Serializer):
+    url = serializers.URLField(
+        help_text="Opens the patient's web check-in without a password (for the handout). "
+        "Shown once; only its hash is kept."
+    )
+    expires_at = serializers.DateTimeField(
+        help_text="The latest it can work; it stops earlier when the diary ends (plus a "
+        "grace), the patient is paused or ended, or access is revoked."
+    )
+
+
+class RevokedAccessSerializer(serializers.Serializer):
+    links_revoked = serializers.IntegerField(help_text="Web check-in links that stopped working.")
+
+
 class EnrollmentCodeSerializer(serializers.Serializer):
     enrollment_code = serializers.CharField(help_text="Shown once; the previous code is void.")
     enrollment_code_expires_at = serializers.DateTimeField()

@@ -20,8 +20,10 @@ from diary.api.serializers import (
     PatientSerializer,
     ProcedureDetailSerializer,
     ProcedureSerializer,
+    RevokedAccessSerializer,
     TokenRequestSerializer,
     TokenResponseSerializer,
+    WebLinkSerializer,
 )
 from diary.api.throttles import ScopedThrottle
 from diary.models import DiaryEntry, Patient, PatientStatus, Procedure, ProcedureStatus
@@ -118,6 +120,23 @@ class PatientViewSet(
         code, expires_at = services.issue_enrollment_code(self.get_object())
         body = {"enrollment_code": code, "enrollment_code_expires_at": expires_at}
         return Response(EnrollmentCodeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: WebLinkSerializer})
+    @action(detail=True, methods=["post"], url_path="web-link")
+    def web_link(self, request, pk=None):
+        """A new link to the patient's web check-in, for the handout or to read out; links
+        given before keep working."""
+        url, expires_at = services.issue_patient_link(self.get_object())
+        body = {"url": url, "expires_at": expires_at}
+        return Response(WebLinkSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: RevokedAccessSerializer})
+    @action(detail=True, methods=["post"], url_path="revoke-access")
+    def revoke_access(self, request, pk=None):
+        """Every web link and app sign-in of the patient stops working (a lost or shared
+        phone). Reminders sent later carry new links; pause the patient to stop them."""
+        revoked = services.revoke_access(self.get_object())
+        return Response(RevokedAccessSerializer({"links_revoked": revoked}).data)
 
     @extend_schema(responses={200: RfaReadinessSerializer})
     @action(detail=True, methods=["get"], url_path="rfa-readiness")

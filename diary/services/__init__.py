@@ -25,6 +25,13 @@ from diary.services.entries import (
     record_entry,
 )
 from diary.services.errors import DiaryError, EntryConflict
+from diary.services.links import (
+    issue_links,
+    issue_patient_link,
+    link_url,
+    open_link,
+    revoke_access,
+)
 from diary.services.people import (
     create_clinic,
     create_patient,
@@ -52,13 +59,18 @@ __all__ = [
     "entry_fingerprint",
     "install_default_protocol",
     "issue_enrollment_code",
+    "issue_links",
+    "issue_patient_link",
     "issue_staff_token",
+    "link_url",
+    "open_link",
     "procedure_for_entry",
     "protocol_steps",
     "record_entry",
     "register_device",
     "remove_device",
     "replan_checkins",
+    "revoke_access",
     "update_patient",
     "update_procedure",
 ]

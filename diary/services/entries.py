@@ -122,15 +122,15 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     checkin_id = checkin.pk if checkin is not None else _open_checkin_id(data)
     # Most entries report nothing of concern: they skip triage's reads and writes.
     concern = triage.has_safety_answers(triaging.facts_of(data))
-    outcome = triaging.ROUTINE
+    outcome = triaging.routine(patient.language)
     try:
         with _atomic_unless_single_statement(checkin_id is None and not concern):
             entry = DiaryEntry.objects.create(
                 patient=patient,
                 fingerprint=fingerprint,
                 checkin_id=checkin_id,
-                advice_level=triaging.ROUTINE.advice.level,
-                advice_message=triaging.ROUTINE.advice.message,
+                advice_level=outcome.advice.level,
+                advice_message=outcome.advice.message,
                 **fields,
             )
             if checkin_id is not None:

@@ -20,6 +20,11 @@ urlpatterns = [
         views.PatientContactView.as_view(),
         name="patient-contact",
     ),
+    path(
+        "patients/<int:patient_id>/start-link/",
+        views.StartLinkView.as_view(),
+        name="patient-start-link",
+    ),
     path("oncall/", oncall_views.OnCallNowView.as_view(), name="oncall-now"),
     path("clinic/", oncall_views.ClinicSettingsView.as_view(), name="clinic-settings"),
     *router.urls,

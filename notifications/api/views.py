@@ -2,12 +2,12 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from diary.api.permissions import IsClinicStaff
 from diary.models import Patient
-from notifications import services
+from notifications import invitations, services
 from notifications.api.serializers import ContactPreferenceSerializer, DeliverySerializer
 from notifications.models import Delivery
 
@@ -48,3 +48,26 @@ class PatientContactView(ClinicPatientMixin, generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         contact = services.update_contact(contact, **serializer.validated_data)
         return Response(self.get_serializer(contact).data)
+
+
+class StartLinkRequestSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(
+        choices=invitations.START_LINK_CHANNELS,
+        help_text="sms (to the patient's phone) or email (to their e-mail address).",
+    )
+
+
+class StartLinkView(ClinicPatientMixin, generics.GenericAPIView):
+    """Send the patient the link to their web check-in ("start your diary"), by SMS or
+    e-mail, so they can keep the diary with no app. The answer is the queued message."""
+
+    serializer_class = StartLinkRequestSerializer
+
+    @extend_schema(request=StartLinkRequestSerializer, responses={202: DeliverySerializer})
+    def post(self, request, patient_id):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        delivery = invitations.send_start_link(
+            self.get_patient(), serializer.validated_data["channel"]
+        )
+        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -26,9 +26,8 @@ def block(clock, ana, dr_cole):
 
 
 def checkin(client, key, block):
-    found = {c["label"]: c for c in client.get(CHECKINS, {"page_size": 200}).json()["results"]}
-    wanted = block.checkins.get(key=key)
-    return found[wanted.label]
+    found = {c["id"]: c for c in client.get(CHECKINS, {"page_size": 200}).json()["results"]}
+    return found[block.checkins.get(key=key).pk]
 
 
 def test_every_check_in_opens_five_minutes_early_in_the_first_hours_and_an_hour_on_days(
@@ -96,8 +95,11 @@ def test_numbness_inside_the_window_adds_a_follow_up_that_asks_still_numb_first(
 
     ana.language = "es"
     ana.save(update_fields=["language"])
-    spanish = checkin(as_ana, "h4", block)["questions"][0]["text"]
-    assert spanish.startswith("¿Sigue teniendo la pierna dormida o débil?")
+    in_spanish = checkin(as_ana, "h4", block)
+    assert in_spanish["questions"][0]["text"].startswith(
+        "¿Sigue teniendo la pierna dormida o débil?"
+    )
+    assert in_spanish["label"] == "4 h después del bloqueo"
 
 
 def test_a_follow_up_check_in_of_its_own_says_so(as_ana, ana, dr_cole, clock, entry_for):

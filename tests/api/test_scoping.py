@@ -18,13 +18,22 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from diary import services
-from diary.models import CheckIn, Device, DiaryEntry, EnrollmentCode, Patient, Procedure
+from diary.models import (
+    CheckIn,
+    Device,
+    DiaryEntry,
+    EnrollmentCode,
+    Patient,
+    PatientLink,
+    Procedure,
+)
 from notifications import oncall
 from notifications.models import (
     Alert,
     AlertEvent,
     AlertSettings,
     ContactPreference,
+    Delivery,
     OnCallShift,
     StaffDevice,
 )
@@ -116,6 +125,9 @@ STAFF_OBJECT_ENDPOINTS = [
     ("patch", "patients/{ana}/", {"timezone": "America/New_York"}),
     ("patch", "patients/{ana}/", {"status": "ended"}),
     ("post", "patients/{ana}/enrollment-code/", None),
+    ("post", "patients/{ana}/web-link/", None),
+    ("post", "patients/{ana}/revoke-access/", None),
+    ("post", "patients/{ana}/start-link/", {"channel": "sms"}),
     ("get", "procedures/{block}/", None),
     ("patch", "procedures/{block}/", {"performed_at": "2026-01-01T09:00:00+00:00"}),
     ("patch", "procedures/{block}/", {"steroid": True}),
@@ -204,6 +216,8 @@ def snapshot():
     return {
         "patients": list(Patient.objects.order_by("id").values()),
         "codes": list(EnrollmentCode.objects.order_by("id").values()),
+        "links": list(PatientLink.objects.order_by("id").values()),
+        "deliveries": list(Delivery.objects.order_by("id").values()),
         "procedures": list(Procedure.objects.order_by("id").values()),
         "checkins": list(CheckIn.objects.order_by("id").values()),
         "entries": list(DiaryEntry.objects.order_by("id").values()),

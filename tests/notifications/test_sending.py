@@ -7,11 +7,13 @@ and Twilio are pytest-httpserver, e-mail is aiosmtpd; the tests call the sender 
 """
 
 import json
+import re
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from diary import services as diary
@@ -58,9 +60,23 @@ def attempts(delivery) -> list[DeliveryAttempt]:
     return list(DeliveryAttempt.objects.filter(delivery=delivery).order_by("id"))
 
 
-def app_link(block, key="h2") -> str:
+LINK = re.compile(r"(https?://\S+/c/[A-Za-z0-9_-]{22})$")
+
+
+def link_in(text: str) -> str:
+    """The web check-in link a message ends with."""
+    found = LINK.search(text.strip())
+    assert found, f"no web check-in link at the end of {text!r}"
+    return found.group(1)
+
+
+def assert_opens_checkin(url: str, block, key="h2") -> None:
+    """The link opens the patient's web check-in at that check-in's questions."""
     checkin = CheckIn.objects.get(procedure=block, key=key)
-    return f"{settings.PATIENT_APP_URL.rstrip('/')}/checkins/{checkin.id}"
+    assert url.startswith(settings.WEB_CHECKIN_URL)
+    landing = Client().get(url[len(settings.SITE_URL) :] if url.startswith("http") else url)
+    assert landing.status_code == 302, landing.content[:300]
+    assert landing["Location"].endswith(f"/checkins/{checkin.id}/")
 
 
 # --- Exactly once -------------------------------------------------------------------------
@@ -346,7 +362,7 @@ def test_a_push_says_only_when_the_check_in_is(
     [push] = receivers.pushes
     message = push.body["message"]
     assert message["notification"] == {"title": "Pain diary", "body": REMINDER_TEXT}
-    assert message["data"]["url"] == app_link(block)
+    assert_opens_checkin(message["data"]["url"], block)
     assert_nothing_clinical(json.dumps(push.body))
 
 
@@ -358,7 +374,9 @@ def test_a_text_says_only_when_the_check_in_is(
 
     [text] = receivers.texts
     assert text.body["To"] == ANAS_NUMBER
-    assert text.body["Body"] == f"{REMINDER_TEXT} {app_link(block)}"
+    url = link_in(text.body["Body"])
+    assert text.body["Body"] == f"{REMINDER_TEXT} {url}"
+    assert_opens_checkin(url, block)
     assert_nothing_clinical(text.body["Body"])
 
 
@@ -372,7 +390,9 @@ def test_an_email_says_only_when_the_check_in_is(
     [email] = receivers.emails
     assert email["To"] == ANAS_EMAIL
     assert email["Subject"] == "Pain diary"
-    assert email.get_content().splitlines() == [REMINDER_TEXT, "", app_link(block)]
+    url = link_in(email.get_content())
+    assert email.get_content().splitlines() == [REMINDER_TEXT, "", url]
+    assert_opens_checkin(url, block)
     assert_nothing_clinical(email.as_string())
 
 
@@ -386,9 +406,11 @@ def test_the_re_reminder_says_the_check_in_is_still_open_and_nothing_more(
     clock.move_to(TWO_HOURS + timedelta(minutes=15))
     worker()
 
-    assert [t.body["Body"] for t in receivers.texts] == [
-        f"{REMINDER_TEXT} {app_link(block)}",
-        f"{REREMINDER_TEXT} {app_link(block)}",
-    ]
+    first, second = (t.body["Body"] for t in receivers.texts)
+    assert first == f"{REMINDER_TEXT} {link_in(first)}"
+    assert second == f"{REREMINDER_TEXT} {link_in(second)}"
+    assert link_in(first) != link_in(second)  # each message its own link; both open it
+    for text in (first, second):
+        assert_opens_checkin(link_in(text), block)
     for text in receivers.texts:
         assert_nothing_clinical(text.body["Body"])

@@ -1,0 +1,154 @@
+"""Links that open a patient's web check-in: issued in bulk, resolved, revoked.
+
+A link is a random token of 128 bits (22 URL-safe characters: a reminder SMS with its link
+still fits one segment); only its SHA-256 is stored, so a copy of the database opens
+nothing. What a link may open is decided here, at use, from the clock and the patient's
+state, not stored: a paused patient's links stop working at once and work again when the
+diary resumes.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from diary.models import (
+    AccessToken,
+    CheckIn,
+    CheckInStatus,
+    Patient,
+    PatientLink,
+    PatientStatus,
+    ProcedureStatus,
+)
+from diary.services.errors import DiaryError
+
+TOKEN_BYTES = 16  # 128 bits
+
+# Why a link does not open (the page tells the patient what to do for each).
+UNKNOWN = "unknown"
+REVOKED = "revoked"
+EXPIRED = "expired"
+PAUSED = "paused"
+ENDED = "ended"
+CANCELLED = "cancelled"
+
+
+def hash_link_token(token: str) -> str:
+    # 128 random bits need no key; unkeyed, links survive a SECRET_KEY rotation.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def grace() -> timedelta:
+    return timedelta(hours=settings.WEB_LINK_GRACE_HOURS)
+
+
+def issue_links(targets: list[tuple[int, int | None]]) -> list[str]:
+    """One fresh link per ``(patient_id, checkin_id or None)``, in one INSERT; returns the
+    tokens in the same order. Called as reminders are sent, so it reads nothing."""
+    now = timezone.now()
+    expires_at = now + timedelta(days=settings.WEB_LINK_MAX_DAYS)
+    tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in targets]
+    PatientLink.objects.bulk_create(
+        PatientLink(
+            key_hash=hash_link_token(token),
+            patient_id=patient_id,
+            checkin_id=checkin_id,
+            expires_at=expires_at,
+        )
+        for token, (patient_id, checkin_id) in zip(tokens, targets, strict=True)
+    )
+    return tokens
+
+
+def issue_patient_link(patient: Patient) -> tuple[str, datetime]:
+    """A link to the patient's own pages (for the handout, or read out): its URL and the
+    latest it can work. Earlier links keep working."""
+    if patient.status != PatientStatus.ACTIVE:
+        raise DiaryError("status", "This patient's diary is not active; resume it first.")
+    (token,) = issue_links([(patient.pk, None)])
+    return link_url(token), timezone.now() + timedelta(days=settings.WEB_LINK_MAX_DAYS)
+
+
+def link_url(token: str) -> str:
+    return f"{settings.WEB_CHECKIN_URL.rstrip('/')}/{token}"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What an opened link gives: the patient, and the check-in it was sent for (if any)."""
+
+    token: str
+    link: PatientLink
+    patient: Patient
+    checkin: CheckIn | None
+
+
+class LinkRefused(Exception):
+    """A link that opens nothing; ``patient`` is known unless the token is unknown."""
+
+    def __init__(self, reason: str, patient: Patient | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.patient = patient
+
+
+def diary_end(patient: Patient) -> datetime | None:
+    """When the last check-in of the patient's blocks (cancelled ones aside) closes."""
+    return (
+        CheckIn.objects.filter(procedure__patient=patient)
+        .exclude(procedure__status=ProcedureStatus.CANCELLED)
+        .exclude(status=CheckInStatus.CANCELLED)
+        .aggregate(end=Max("closes_at"))["end"]
+    )
+
+
+def open_link(token: str, now: datetime | None = None) -> Access:
+    """The access a token gives now, or ``LinkRefused`` saying why not."""
+    now = now or timezone.now()
+    link = (
+        PatientLink.objects.select_related("patient__clinic", "checkin__procedure")
+        .filter(key_hash=hash_link_token(token))
+        .first()
+    )
+    if link is None:
+        raise LinkRefused(UNKNOWN)
+    patient = link.patient
+    if link.revoked_at is not None:
+        raise LinkRefused(REVOKED, patient)
+    if patient.status == PatientStatus.PAUSED:
+        raise LinkRefused(PAUSED, patient)
+    if patient.status == PatientStatus.ENDED:
+        raise LinkRefused(ENDED, patient)
+    if link.checkin is not None and link.checkin.procedure.status == ProcedureStatus.CANCELLED:
+        raise LinkRefused(CANCELLED, patient)
+    end = diary_end(patient)
+    if now >= link.expires_at or (end is not None and now >= end + grace()):
+        raise LinkRefused(EXPIRED, patient)
+    return Access(token=token, link=link, patient=patient, checkin=link.checkin)
+
+
+def answerable(checkin: CheckIn, now: datetime) -> bool:
+    """Whether the web check-in offers this check-in's form now: open (or closed less than
+    the grace ago: the reading is still kept, as an unscheduled one) and not yet answered."""
+    if checkin.status in (CheckInStatus.ANSWERED, CheckInStatus.CANCELLED):
+        return False
+    if checkin.procedure.status == ProcedureStatus.CANCELLED:
+        return False
+    return checkin.opens_at <= now < checkin.closes_at + grace()
+
+
+@transaction.atomic
+def revoke_access(patient: Patient) -> int:
+    """Staff take away the patient's access: every link and every app token stops
+    working. Returns how many links were revoked. Reminders sent later carry new links."""
+    revoked = PatientLink.objects.filter(patient=patient, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+    AccessToken.objects.filter(patient=patient).delete()
+    return revoked

@@ -1,0 +1,195 @@
+"""The patient's web check-in: the link in every reminder opens it, no password and no app.
+
+Every page is in the patient's language and time zone. A form posts to the same service
+as the phone app (``EntrySerializer`` validates, ``record_entry`` stores and triages), so
+the same rules, the same idempotency and the same advice apply. Plain HTML forms: nothing
+here needs JavaScript.
+"""
+
+import functools
+import logging
+import uuid
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from diary import services
+from diary.api.diary_serializers import EntrySerializer
+from diary.models import CheckIn, DiaryEntry
+from diary.services.links import LinkRefused, answerable
+from web.checkin import pages
+from web.checkin.forms import CheckInForm, LanguageForm
+from web.checkin.throttle import refused_link_allowed
+
+log = logging.getLogger(__name__)
+
+# HTTP status of each refusal: an unknown link is not found; the others are gone for good
+# (revoked, expired, the diary ended or the block cancelled) or for now (paused).
+REFUSED_STATUS = {"unknown": 404, "paused": 403}
+
+
+def _private(response):
+    """Patient pages: never cached (a shared family tablet), never sent on as a referrer
+    (the link in the address is the patient's key), never indexed."""
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def with_link(view):
+    """Open the link in the URL; run ``view(request, access, ...)`` in the patient's
+    language and time zone, or answer with the page that says why the link does not work."""
+
+    @functools.wraps(view)
+    @never_cache
+    def wrapped(request, token, **kwargs):
+        try:
+            access = services.open_link(token)
+        except LinkRefused as refused:
+            return _private(_refused(request, refused))
+        patient = access.patient
+        with translation.override(patient.language), timezone.override(patient.timezone):
+            return _private(view(request, access, **kwargs))
+
+    return wrapped
+
+
+def _refused(request, refused: LinkRefused):
+    if not refused_link_allowed(request):
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            return render(request, "checkin/too_many.html", status=429)
+    patient = refused.patient
+    language = patient.language if patient else translation.get_language_from_request(request)
+    with translation.override(language):
+        return render(
+            request,
+            "checkin/refused.html",
+            {"reason": refused.reason, "clinic": patient.clinic if patient else None},
+            status=REFUSED_STATUS.get(refused.reason, 410),
+        )
+
+
+def _context(access, **extra):
+    return {
+        "patient": access.patient,
+        "clinic": access.patient.clinic,
+        "token": access.token,
+        **extra,
+    }
+
+
+@with_link
+@require_http_methods(["GET", "HEAD"])
+def home(request, access):
+    """The link's landing: its check-in's form while that can be answered, otherwise the
+    patient's own page."""
+    now = timezone.now()
+    checkin = access.checkin
+    if checkin is not None and answerable(checkin, now):
+        return redirect("checkin:checkin", token=access.token, checkin_id=checkin.pk)
+    diary = pages.diary_of(access.patient, now)
+    return render(request, "checkin/home.html", _context(access, diary=diary, now=now))
+
+
+@with_link
+@require_http_methods(["GET", "HEAD", "POST"])
+def checkin(request, access, checkin_id: int):
+    """One check-in's questions; posting them stores the entry once."""
+    now = timezone.now()
+    found = get_object_or_404(
+        CheckIn.objects.select_related("procedure"),
+        pk=checkin_id,
+        procedure__patient=access.patient,
+    )
+    if not answerable(found, now):
+        answered = found.entries.order_by("recorded_at").first()
+        return render(
+            request,
+            "checkin/closed.html",
+            _context(access, checkin=found, answered=answered),
+            status=200 if answered else 410,
+        )
+    return _reading(request, access, found.procedure, found, follow_up=found.follow_up)
+
+
+@with_link
+@require_http_methods(["GET", "HEAD", "POST"])
+def reading(request, access):
+    """A reading outside the schedule (the patient wants to tell the clinic something)."""
+    block = pages.current_block(access.patient)
+    if block is None:
+        raise Http404("no block yet")
+    return _reading(request, access, block, None, follow_up=False)
+
+
+def _reading(request, access, block, checkin, *, follow_up: bool):
+    if request.method == "POST":
+        form = CheckInForm(request.POST, follow_up=follow_up)
+        if form.is_valid():
+            entry = _record(access, form, block, checkin)
+            if entry is not None:
+                # 303: a refresh of the answer page reads it again, it never re-posts.
+                response = redirect("checkin:answer", token=access.token, client_id=entry.client_id)
+                response.status_code = 303
+                return response
+        status = 400
+    else:
+        form = CheckInForm(initial={"client_id": uuid.uuid4()}, follow_up=follow_up)
+        status = 200
+    context = _context(access, form=form, block=block, checkin=checkin)
+    return render(request, "checkin/form.html", context, status=status)
+
+
+def _record(access, form, block, checkin) -> DiaryEntry | None:
+    """Store the form's answers through the API's own validation and service. The form's
+    client id makes a double tap, a refresh or the back button one entry."""
+    patient = access.patient
+    now = timezone.now()
+    data = {**form.entry_answers(), "procedure": block.pk, "recorded_at": now.isoformat()}
+    if checkin is not None and now < checkin.closes_at:  # after it closes: unscheduled
+        data["checkin"] = checkin.pk
+    serializer = EntrySerializer(data=data, context={"patient": patient})
+    if not serializer.is_valid():
+        log.warning("web check-in entry refused: %s", sorted(serializer.errors))
+        form.add_error(None, _("Your answers could not be saved. Please call your clinic."))
+        return None
+    try:
+        entry, _created = services.record_entry(patient=patient, data=serializer.validated_data)
+    except services.EntryConflict as conflict:
+        # The same form sent again (its time of sending differs): one entry, as stored.
+        entry = conflict.entry
+    return entry
+
+
+@with_link
+@require_http_methods(["GET", "HEAD"])
+def answer(request, access, client_id):
+    """What the patient is told about an entry, as it was told when it was stored."""
+    entry = get_object_or_404(
+        DiaryEntry.objects.select_related("checkin"), patient=access.patient, client_id=client_id
+    )
+    now = timezone.now()
+    context = _context(
+        access,
+        entry=entry,
+        next_checkin=pages.next_checkin(access.patient, now),
+        open_now=pages.open_checkins(access.patient, now),
+    )
+    return render(request, "checkin/answer.html", context)
+
+
+@with_link
+@require_POST
+def language(request, access):
+    """The patient chooses the language of their pages and reminders."""
+    form = LanguageForm(request.POST)
+    if form.is_valid():
+        services.update_patient(access.patient, language=form.cleaned_data["language"])
+    response = redirect("checkin:home", token=access.token)
+    response.status_code = 303
+    return response
