@@ -12,5 +12,10 @@ from backend.settings import REST_FRAMEWORK
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"enroll": "5/min", "login": "5/min", "patient": "10000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "enroll": "5/min",
+        "login": "5/min",
+        "patient": "10000/min",
+        "weblink": "5/min",
+    },
 }

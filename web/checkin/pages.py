@@ -8,13 +8,11 @@ from diary import response
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
     CheckIn,
-    CheckInStatus,
     DiaryEntry,
     Patient,
     Procedure,
     ProcedureStatus,
 )
-from diary.services.links import answerable
 from web.checkin import chart as charts
 
 UPCOMING_SHOWN = 5
@@ -46,14 +44,13 @@ def checkins_of(patient: Patient):
 
 
 def open_checkins(patient: Patient, now: datetime) -> list[CheckIn]:
-    """Check-ins the patient can answer now (open, or closed within the link's grace)."""
-    candidates = (
+    """Check-ins open now (between their opening and their closing), not yet answered."""
+    return list(
         checkins_of(patient)
-        .filter(status__in=(*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED), opens_at__lte=now)
+        .filter(status__in=OPEN_CHECKIN_STATUSES, opens_at__lte=now, closes_at__gt=now)
         .select_related("procedure")
         .order_by("due_at")
     )
-    return [c for c in candidates if answerable(c, now)]
 
 
 def next_checkin(patient: Patient, now: datetime) -> CheckIn | None:

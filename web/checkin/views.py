@@ -89,9 +89,15 @@ def home(request, access):
     """The link's landing: its check-in's form while that can be answered, otherwise the
     patient's own page."""
     now = timezone.now()
-    checkin = access.checkin
-    if checkin is not None and answerable(checkin, now):
-        return redirect("checkin:checkin", token=access.token, checkin_id=checkin.pk)
+    # A check-in open now comes first (a link opened late leads to the current one); the
+    # link's own check-in, closed less than the grace ago, still takes its reading.
+    open_now = pages.open_checkins(access.patient, now)
+    if access.checkin in open_now:
+        return redirect("checkin:checkin", token=access.token, checkin_id=access.checkin.pk)
+    if open_now:
+        return redirect("checkin:checkin", token=access.token, checkin_id=open_now[0].pk)
+    if access.checkin is not None and answerable(access.checkin, now):
+        return redirect("checkin:checkin", token=access.token, checkin_id=access.checkin.pk)
     diary = pages.diary_of(access.patient, now)
     return render(request, "checkin/home.html", _context(access, diary=diary, now=now))
 
@@ -107,6 +113,9 @@ def checkin(request, access, checkin_id: int):
         procedure__patient=access.patient,
     )
     if not answerable(found, now):
+        posted = _posted_entry(request, access)
+        if posted is not None:  # the form sent again after it was answered: same answer
+            return _to_answer(access, posted)
         answered = found.entries.order_by("recorded_at").first()
         return render(
             request,
@@ -133,16 +142,31 @@ def _reading(request, access, block, checkin, *, follow_up: bool):
         if form.is_valid():
             entry = _record(access, form, block, checkin)
             if entry is not None:
-                # 303: a refresh of the answer page reads it again, it never re-posts.
-                response = redirect("checkin:answer", token=access.token, client_id=entry.client_id)
-                response.status_code = 303
-                return response
+                return _to_answer(access, entry)
         status = 400
     else:
         form = CheckInForm(initial={"client_id": uuid.uuid4()}, follow_up=follow_up)
         status = 200
     context = _context(access, form=form, block=block, checkin=checkin)
     return render(request, "checkin/form.html", context, status=status)
+
+
+def _to_answer(access, entry):
+    # 303: a refresh of the answer page reads it again, it never re-posts.
+    response = redirect("checkin:answer", token=access.token, client_id=entry.client_id)
+    response.status_code = 303
+    return response
+
+
+def _posted_entry(request, access) -> DiaryEntry | None:
+    """The entry a POSTed form already stored (its client id), if any."""
+    if request.method != "POST":
+        return None
+    try:
+        client_id = uuid.UUID(request.POST.get("client_id", ""))
+    except ValueError:
+        return None
+    return DiaryEntry.objects.filter(patient=access.patient, client_id=client_id).first()
 
 
 def _record(access, form, block, checkin) -> DiaryEntry | None:
@@ -177,6 +201,7 @@ def answer(request, access, client_id):
     context = _context(
         access,
         entry=entry,
+        body_class=f"advice-{entry.advice_level or 'routine'}",
         next_checkin=pages.next_checkin(access.patient, now),
         open_now=pages.open_checkins(access.patient, now),
     )
