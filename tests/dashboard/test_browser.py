@@ -3,17 +3,14 @@ pytest-django's live server. Dr Cole reads a block's chart and verdict; nurse Ni
 new emergency arrive on the alert board without reloading, and takes it; Omar gets nothing
 of North's.
 
-Needs ``/usr/bin/chromium`` and the ``playwright`` package (never Playwright's own browser
-download). Without them these tests skip locally and fail in CI (``CI=true``).
+Browser set-up in ``tests/browser.py``.
 
 ``SCREENSHOTS=1`` also saves the three main pages to ``docs/screenshots/``.
 """
 
 import os
-import shutil
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,69 +19,21 @@ from notifications import alerts
 from notifications.models import Alert, AlertState, OnCallShift
 from notifications.services import tick
 from notifications.tasks import send_deliveries
+from tests.browser import SCREENSHOTS_DIR, chromium_context, expect
 from tests.dashboard import PASSWORD, emergency, report, work_diary
 from tests.factories import PatientFactory, make_procedure
 
-# Playwright's sync API runs an event loop in this thread; the live server's database calls
-# from this thread are still synchronous (pytest-django's documented workaround).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TABLET = {"width": 1024, "height": 768}
 # The board polls every 5 s: a new alert shows within one poll; this allows three.
 WITHIN_SECONDS = 15_000
-SCREENSHOTS_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = expect = None
-
-
-def _require_browser() -> None:
-    missing = []
-    if sync_playwright is None:
-        missing.append("the playwright package (pip install playwright==1.65.2)")
-    if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
-        missing.append(f"Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
-    if not missing:
-        return
-    reason = "browser tests need " + " and ".join(missing)
-    if IN_CI:
-        pytest.fail(f"CI must run the browser tests: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture
 def chromium(tmp_path):
-    """A fresh headless Chromium profile; closed (and its user-data-dir dropped) after."""
-    _require_browser()
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport=TABLET,
-        )
-        context.set_default_timeout(10_000)
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(tmp_path / "chromium-profile", viewport=TABLET) as context:
+        yield context
 
 
 @pytest.fixture(autouse=True)

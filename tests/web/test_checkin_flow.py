@@ -290,7 +290,7 @@ def test_the_patients_page_shows_next_check_ins_in_local_time_the_chart_and_inst
     assert "do not walk without help until you can lift your heel" in text
     assert 'href="tel:+442079460001"' in text
     assert home["Cache-Control"].startswith("max-age=0") or "no-store" in home["Cache-Control"]
-    assert home["Referrer-Policy"] == "no-referrer"
+    assert home["Referrer-Policy"] == "same-origin"
     assert "default-src 'none'" in home["Content-Security-Policy"]
     assert "script-src 'self'" in home["Content-Security-Policy"]
 

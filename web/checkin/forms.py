@@ -87,7 +87,7 @@ class CheckInForm(forms.Form):
     note = forms.CharField(
         max_length=2000,
         required=False,
-        label=_("Anything else you want your clinic to know (optional)"),
+        label=_("A note for your clinic (optional)"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

@@ -34,8 +34,10 @@ REFUSED_STATUS = {"unknown": 404, "paused": 403}
 
 def _private(response):
     """Patient pages: never cached (a shared family tablet), never sent on as a referrer
-    (the link in the address is the patient's key), never indexed."""
-    response["Referrer-Policy"] = "no-referrer"
+    to another host (the link in the address is the patient's key), never indexed.
+    same-origin, not no-referrer: with no referrer at all, browsers send "Origin: null"
+    on the form's POST, which Django's CSRF check rightly refuses."""
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -1,0 +1,72 @@
+"""Debian's Chromium, headless, driven by Playwright against pytest-django's live server:
+what the dashboard's and the web check-in's browser tests share.
+
+Needs ``/usr/bin/chromium`` and the ``playwright`` package (never Playwright's own browser
+download). Without them the browser tests skip locally and fail in CI (``CI=true``).
+"""
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the live server's database calls
+# from this thread are still synchronous (pytest-django's documented workaround).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+WANT_SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = expect = None
+
+
+def require_browser() -> None:
+    missing = []
+    if sync_playwright is None:
+        missing.append("the playwright package (pip install playwright==1.65.2)")
+    if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
+        missing.append(f"Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    if not missing:
+        return
+    reason = "browser tests need " + " and ".join(missing)
+    if IN_CI:
+        pytest.fail(f"CI must run the browser tests: {reason}")
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def chromium_context(profile: Path, *, viewport: dict, javascript: bool = True, **options):
+    """A fresh headless Chromium profile; closed (and its user-data-dir dropped) after."""
+    require_browser()
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport=viewport,
+            java_script_enabled=javascript,
+            **options,
+        )
+        context.set_default_timeout(10_000)
+        try:
+            yield context
+        finally:
+            context.close()
