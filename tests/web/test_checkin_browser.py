@@ -87,21 +87,18 @@ def answer_pain(page, score: str) -> None:
     page.locator("#q-pain_score").get_by_role("radio", name=score, exact=True).check()
 
 
-def test_ana_opens_her_sms_link_answers_and_is_told_what_to_expect(
-    phone, live_server, north_999
-):
+def test_ana_opens_her_sms_link_answers_and_is_told_what_to_expect(phone, live_server, north_999):
     ana, block = patient_with_block(north_999, "Ana Silva")
     page = phone.new_page()
 
     page.goto(sms_link(live_server, ana, block))
 
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Your check-in: 2 h after your block"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your check-in: 2 h after your block")
     accessible(page)
     shot(page, "checkin-form.png")
     answer_pain(page, "3")
-    page.get_by_role("group", name="Is either leg numb?").get_by_role("radio", name="Left leg").check()
+    numb = page.get_by_role("group", name="Is either leg numb?")
+    numb.get_by_role("radio", name="Left leg").check()
     heel = page.get_by_role("group", name="Lying down, can you lift your heel off the bed?")
     heel.get_by_role("radio", name="Yes").check()
     page.get_by_role("button", name="Send my answers").click()
@@ -122,7 +119,12 @@ def test_ana_opens_her_sms_link_answers_and_is_told_what_to_expect(
 
 
 def test_ben_reports_bladder_symptoms_sees_the_emergency_screen_and_nia_is_paged(
-    phone, live_server, north_999, nurse_nia, smtp_settings, smtp_server  # noqa: F811
+    phone,
+    live_server,
+    north_999,
+    nurse_nia,
+    smtp_settings,
+    smtp_server,  # noqa: F811
 ):
     nurse_nia.email = "nia@north.example.org"
     nurse_nia.save(update_fields=["email"])
