@@ -12,6 +12,9 @@ from diary.models import CheckIn
 from notifications.models import OnCallShift
 from tests.factories import PatientFactory, make_procedure
 
+# The local SMTP server (aiosmtpd) the notifications tests page staff through.
+from tests.notifications.conftest import smtp_server, smtp_settings  # noqa: F401
+
 BLOCK = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)
 NOW = BLOCK + timedelta(hours=2, minutes=3)
 

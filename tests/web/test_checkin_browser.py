@@ -19,7 +19,6 @@ from notifications.models import Delivery, DeliveryStatus, OnCallShift, Purpose
 from notifications.tasks import send_deliveries
 from tests.browser import SCREENSHOTS_DIR, WANT_SCREENSHOTS, chromium_context, expect
 from tests.factories import PatientFactory, make_procedure
-from tests.notifications.conftest import smtp_server, smtp_settings  # noqa: F401
 
 PHONE = {"width": 390, "height": 844}
 SERIOUS = {"serious", "critical"}
@@ -124,7 +123,7 @@ def test_ben_reports_bladder_symptoms_sees_the_emergency_screen_and_nia_is_paged
     north_999,
     nurse_nia,
     smtp_settings,
-    smtp_server,  # noqa: F811
+    smtp_server,
 ):
     nurse_nia.email = "nia@north.example.org"
     nurse_nia.save(update_fields=["email"])
