@@ -56,6 +56,8 @@ venv: $(STAMP)
 # honcho gets --env /dev/null so that web, worker and beat see the same environment as
 # migrate and seed_demo (the shell's), never a stray .env file.
 run: export DEBUG ?= true
+# Links printed and sent (web check-in, alert pages) point at this server.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	@if [ "$${SEED_DEMO:-$$DEBUG}" = true ]; then \

@@ -328,7 +328,6 @@ EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pain diary <noreply@localhost>")
 
 # --- Notifications ------------------------------------------------------------------
-PATIENT_APP_URL = env.str("PATIENT_APP_URL", default=f"{SITE_URL}/app/")
 # The patient's web check-in (web/checkin): every reminder links there. Short on purpose:
 # a reminder SMS with its link fits one 160-character segment.
 WEB_CHECKIN_URL = env.str("WEB_CHECKIN_URL", default=f"{SITE_URL}/c")

@@ -165,7 +165,7 @@ def sample_body(number: int) -> bytes:
                     "body": "Time for your check-in: Day 3 after your block.",
                 },
                 "data": {
-                    "url": f"http://127.0.0.1:8000/app/checkins/{number}",
+                    "url": f"http://127.0.0.1:8000/c/{number:022d}",  # a web check-in link
                     "collapse_id": collapse_id,
                 },
                 "android": {"collapse_key": collapse_id, "priority": "high", "ttl": "43200s"},

@@ -16,6 +16,7 @@ from django.db.models import Q
 E164 = RegexValidator(
     r"^\+[1-9][0-9]{7,14}$", "Enter a phone number in E.164 form, e.g. +447700900123."
 )
+EMERGENCY_NUMBER = RegexValidator(r"^[0-9]{2,6}$", "Digits only, e.g. 999, 112 or 911.")
 # Facet levels as written on the procedure note; a block may cover several.
 SPINAL_LEVELS = ("T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1")
 
@@ -36,7 +37,7 @@ class Clinic(models.Model):
     emergency_number = models.CharField(
         max_length=6,
         default="112",
-        validators=[RegexValidator(r"^[0-9]{2,6}$", "Digits only, e.g. 999, 112 or 911.")],
+        validators=[EMERGENCY_NUMBER],
         help_text="The emergency services number patients are told to call (999, 112, 911).",
     )
     created_at = models.DateTimeField(auto_now_add=True)

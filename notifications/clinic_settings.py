@@ -13,7 +13,7 @@ from notifications.oncall import coverage_warnings
 # Escalation delays an admin may choose, in seconds: from "at once" to a day.
 MIN_DELAY_SECONDS = 5
 MAX_DELAY_SECONDS = 86400
-CLINIC_FIELDS = {"name"}
+CLINIC_FIELDS = {"name", "phone", "emergency_number"}
 ALERTING_FIELDS = {
     "emergency_delay_seconds",
     "urgent_delay_seconds",
@@ -39,6 +39,8 @@ def settings_of(clinic: Clinic, now: datetime) -> dict:
     return {
         "name": clinic.name,
         "timezone": clinic.timezone,
+        "phone": clinic.phone,
+        "emergency_number": clinic.emergency_number,
         "emergency_delay_seconds": alerting.emergency_delay_seconds,
         "urgent_delay_seconds": alerting.urgent_delay_seconds,
         "webhook_url": alerting.webhook_url,
@@ -67,11 +69,18 @@ def update_alert_settings(
     # Locked first, as set_overrides does: two admins saving at once queue here instead of
     # both creating the settings row (a unique violation) or both renaming the clinic.
     clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
-    if "name" in changes and changes["name"] != clinic.name:
-        if Clinic.objects.filter(name=changes["name"]).exclude(pk=clinic.pk).exists():
-            raise DiaryError("name", "Another clinic has this name.")
-        clinic.name = changes["name"]
-        clinic.save(update_fields=["name"])
+    renamed = "name" in changes and changes["name"] != clinic.name
+    if renamed and Clinic.objects.filter(name=changes["name"]).exclude(pk=clinic.pk).exists():
+        raise DiaryError("name", "Another clinic has this name.")
+    # What patients are told to call (the web check-in, the advice): the model's checks.
+    contact = {
+        name: changes[name] for name in ("name", "phone", "emergency_number") if name in changes
+    }
+    if contact:
+        for name, value in contact.items():
+            setattr(clinic, name, value)
+        clinic.full_clean(validate_unique=False, validate_constraints=False)
+        clinic.save(update_fields=list(contact))
 
     alerting = alert_settings_of(clinic)
     alerting.clinic = clinic

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from diary.api.fields import StrictCharField, StrictIntegerField, StrictSerializerMixin
 from diary.api.serializers import DeviceSerializer
-from diary.models import E164
+from diary.models import E164, EMERGENCY_NUMBER
 from notifications.clinic_settings import MAX_DELAY_SECONDS, MIN_DELAY_SECONDS
 from notifications.models import OnCallShift, StaffDevice
 from notifications.oncall import display_name
@@ -84,6 +84,18 @@ class ClinicSettingsSerializer(StrictSerializerMixin, serializers.Serializer):
 
     name = StrictCharField(max_length=120, help_text="The clinic's name; unique.")
     timezone = serializers.CharField(read_only=True, help_text="IANA time zone of the clinic.")
+    phone = StrictCharField(
+        allow_blank=True,
+        max_length=16,
+        validators=[E164],
+        help_text="The number patients are told to call, E.164 (e.g. +442079460001).",
+    )
+    emergency_number = StrictCharField(
+        max_length=6,
+        validators=[EMERGENCY_NUMBER],
+        help_text="The emergency services number of the clinic's country, shown to a patient "
+        "with an emergency (e.g. 999, 112, 911).",
+    )
     emergency_delay_seconds = StrictIntegerField(
         min_value=MIN_DELAY_SECONDS,
         max_value=MAX_DELAY_SECONDS,

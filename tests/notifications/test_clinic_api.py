@@ -48,6 +48,8 @@ def test_nia_reads_north_s_defaults(as_nia):
     assert {k: v for k, v in body.items() if k not in ("rules", "coverage_warnings")} == {
         "name": "North",
         "timezone": "Europe/London",
+        "phone": "+442079460001",
+        "emergency_number": "112",
         "emergency_delay_seconds": 300,
         "urgent_delay_seconds": 900,
         "webhook_url": "",
@@ -60,6 +62,33 @@ def test_nia_reads_north_s_defaults(as_nia):
     assert body["rules"]["values"]["fever_celsius"] == 38.0
     assert body["coverage_warnings"] == ["No primary on call in the next 24 hours (Europe/London)."]
     assert not AlertSettings.objects.exists()  # reading saves nothing
+
+
+def test_mara_sets_the_numbers_patients_are_told_to_call(as_mara, north):
+    response = as_mara.patch(
+        CLINIC, {"phone": "+442079460999", "emergency_number": "999"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["phone"], response.json()["emergency_number"]) == (
+        "+442079460999",
+        "999",
+    )
+    north.refresh_from_db()
+    assert (north.phone, north.emergency_number) == ("+442079460999", "999")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("phone", "020 7946 0999"), ("emergency_number", "9-9-9"), ("emergency_number", "")],
+)
+def test_a_number_patients_cannot_dial_is_refused_by_name(as_mara, north, field, value):
+    response = as_mara.patch(CLINIC, {field: value}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    north.refresh_from_db()
+    assert (north.phone, north.emergency_number) == ("+442079460001", "112")
 
 
 def test_nia_cannot_change_the_settings(as_nia):

@@ -28,8 +28,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        north = _clinic("North", "Europe/London", "+442079460001")
-        south = _clinic("South", "America/New_York", "+12125550100")
+        north = _clinic("North", "Europe/London", "+442079460001", "999")
+        south = _clinic("South", "America/New_York", "+12125550100", "911")
         cole = _staff("dr.cole", "Dr", "Cole", north, is_clinician=True, is_admin=True)
         _staff("nia", "Nia", "", north, is_oncall=True)
         _staff("omar", "Omar", "", south, is_clinician=True, is_oncall=True, is_admin=True)
@@ -38,9 +38,11 @@ class Command(BaseCommand):
         ben = _patient(north, "Ben Okafor", "+447700900102")
         _ana_block(ana, cole)
         code, expires_at = services.issue_enrollment_code(ben)
-        self._print_logins(code, expires_at)
+        ana_link, _ = services.issue_patient_link(ana)
+        ben_link, _ = services.issue_patient_link(ben)
+        self._print_logins(code, expires_at, ana_link, ben_link)
 
-    def _print_logins(self, code, expires_at):
+    def _print_logins(self, code, expires_at, ana_link, ben_link):
         out = self.stdout.write
         out(self.style.SUCCESS("Demo data loaded."))
         out(f"  Staff logins (password {DEMO_PASSWORD}):")
@@ -49,10 +51,16 @@ class Command(BaseCommand):
         out("    omar     staff of South (sees nothing of North)")
         out("    admin    Django admin (superuser)")
         out(f"  Enrollment code for Ben Okafor: {code} (expires {expires_at:%Y-%m-%d})")
+        out("  Web check-in, no app (what every SMS and e-mail reminder links to):")
+        out(f"    Ana Silva   {ana_link}")
+        out(f"    Ben Okafor  {ben_link}")
 
 
-def _clinic(name, tz, phone):
-    clinic, _ = Clinic.objects.get_or_create(name=name, defaults={"timezone": tz, "phone": phone})
+def _clinic(name, tz, phone, emergency_number):
+    clinic, _ = Clinic.objects.get_or_create(
+        name=name,
+        defaults={"timezone": tz, "phone": phone, "emergency_number": emergency_number},
+    )
     return clinic
 
 
