@@ -70,3 +70,12 @@ def chromium_context(profile: Path, *, viewport: dict, javascript: bool = True, 
             yield context
         finally:
             context.close()
+
+
+def console_errors(page) -> list[str]:
+    """What the page logs as errors from now on (a refused script or style under the CSP,
+    a failed request, an exception), to assert there were none."""
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

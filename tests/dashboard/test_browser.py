@@ -19,7 +19,7 @@ from notifications import alerts
 from notifications.models import Alert, AlertState, OnCallShift
 from notifications.services import tick
 from notifications.tasks import send_deliveries
-from tests.browser import SCREENSHOTS_DIR, chromium_context, expect
+from tests.browser import SCREENSHOTS_DIR, chromium_context, console_errors, expect
 from tests.dashboard import PASSWORD, emergency, report, work_diary
 from tests.factories import PatientFactory, make_procedure
 
@@ -49,6 +49,7 @@ def _queue_boundary(monkeypatch):
 
 def sign_in(chromium, live_server, username):
     page = chromium.pages[0] if chromium.pages else chromium.new_page()
+    page.errors = console_errors(page)
     page.goto(f"{live_server.url}/dashboard/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -79,6 +80,7 @@ def test_dr_cole_opens_a_block_and_sees_its_chart_and_verdict(chromium, live_ser
     readings = page.locator("table.readings")
     expect(readings).to_contain_text("87.5 %")
     expect(readings.locator("tbody tr")).to_have_count(3)
+    assert page.errors == []  # nothing refused by the Content-Security-Policy
 
 
 def _rest_of_summary() -> str:
@@ -114,6 +116,7 @@ def test_nia_sees_a_new_emergency_arrive_without_reloading_and_acknowledges_it(
     assert page.evaluate("() => window.sameDocument") is True
     alert = Alert.objects.get(procedure=bens_block)
     assert (alert.state, alert.acknowledged_by) == (AlertState.ACKNOWLEDGED, nurse_nia)
+    assert page.errors == []  # htmx's polling and swaps within the Content-Security-Policy
 
 
 def test_a_resolve_note_being_typed_survives_the_boards_refresh(

@@ -17,7 +17,13 @@ from diary import services
 from diary.models import DiaryEntry, PatientLink
 from notifications.models import Delivery, DeliveryStatus, OnCallShift, Purpose
 from notifications.tasks import send_deliveries
-from tests.browser import SCREENSHOTS_DIR, WANT_SCREENSHOTS, chromium_context, expect
+from tests.browser import (
+    SCREENSHOTS_DIR,
+    WANT_SCREENSHOTS,
+    chromium_context,
+    console_errors,
+    expect,
+)
 from tests.factories import PatientFactory, make_procedure
 
 PHONE = {"width": 390, "height": 844}
@@ -217,10 +223,10 @@ def test_the_page_loads_nothing_from_another_host_and_breaks_no_policy(
     phone, live_server, north_999
 ):
     ana, block = patient_with_block(north_999, "Ana Silva")
-    requested, problems = [], []
+    requested = []
     page = phone.new_page()
     page.on("request", lambda request: requested.append(request.url))
-    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    problems = console_errors(page)
 
     page.goto(sms_link(live_server, ana, block))
     page.get_by_role("button", name="Send my answers").wait_for()
