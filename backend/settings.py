@@ -127,7 +127,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if strict_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
-# The staff dashboard (notifications/dashboard/).
+# The staff dashboard (web/dashboard/).
 LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:today"
 LOGOUT_REDIRECT_URL = "dashboard:login"

@@ -11,7 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("diary.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
-    path("dashboard/", include("notifications.dashboard.urls")),
+    path("dashboard/", include("web.dashboard.urls")),
     # The patient's web check-in: short, as every reminder SMS carries it.
     path("c/", include("web.checkin.urls")),
 ]

@@ -10,10 +10,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from notifications.dashboard import views
 from notifications.models import Alert, AlertState, OnCallShift
 from tests.dashboard import PASSWORD, emergency, report, work_diary
 from tests.factories import UserFactory, make_procedure
+from web.dashboard import views
 
 pytestmark = pytest.mark.django_db
 

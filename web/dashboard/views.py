@@ -28,7 +28,7 @@ from diary.models import CheckInStatus, ProcedureKind, ProcedureStatus
 from diary.services import DiaryError
 from diary.triage import RULE_TITLES
 from notifications import alerts
-from notifications.dashboard import queries
+from web.dashboard import queries
 
 # Signed out after this long without a request; the alert board's polling counts as use
 # (a board left open on the ward must keep showing new alerts), up to the session's
