@@ -5,20 +5,13 @@ write only through the alert services. Every response says ``no-store``: nothing
 patient data may stay in a browser's cache after sign-out.
 """
 
-import time
-from functools import wraps
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
-from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.contrib.auth.views import LoginView, LogoutView
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from diary import review
@@ -29,71 +22,7 @@ from diary.services import DiaryError
 from diary.triage import RULE_TITLES
 from notifications import alerts
 from web.dashboard import queries
-
-# Signed out after this long without a request; the alert board's polling counts as use
-# (a board left open on the ward must keep showing new alerts), up to the session's
-# absolute age, SESSION_COOKIE_AGE (a shift, 8 h by default).
-IDLE_SECONDS = getattr(settings, "DASHBOARD_IDLE_SECONDS", 30 * 60)
-SIGNED_IN_AT = "dashboard_signed_in_at"
-POLL_SECONDS = 5
-
-
-def _start_session(request) -> None:
-    request.session.set_expiry(IDLE_SECONDS)
-    request.session[SIGNED_IN_AT] = time.time()
-
-
-def _session_too_old(request) -> bool:
-    signed_in_at = request.session.setdefault(SIGNED_IN_AT, time.time())
-    return time.time() - signed_in_at > settings.SESSION_COOKIE_AGE
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _to_login(request):
-    if _is_htmx(request):
-        # An XHR would follow a redirect and swap the login form into the board: send
-        # the whole page to the login instead, so stale alerts do not stay on screen.
-        login = f"{resolve_url(settings.LOGIN_URL)}?next={reverse('dashboard:alert_board')}"
-        return HttpResponse(status=401, headers={"HX-Redirect": login})
-    return redirect_to_login(request.get_full_path())
-
-
-def staff_only(view):
-    """Signed-in clinic staff only; the view gets their clinic. Anyone else's object, or
-    a user without a clinic, gets 404, as in the API. Times show in the clinic's zone."""
-
-    @never_cache
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return _to_login(request)
-        membership = staff_membership(request.user)
-        if membership is None:
-            return _not_found(request)
-        if _session_too_old(request):
-            logout(request)
-            return _to_login(request)
-        request.session.set_expiry(IDLE_SECONDS)  # marks the session saved: idle time restarts
-        try:
-            with timezone.override(ZoneInfo(membership.clinic.timezone)):
-                return view(request, membership.clinic, *args, **kwargs)
-        except Http404:
-            return _not_found(request)
-
-    return wrapped
-
-
-def _not_found(request):
-    return render(request, "dashboard/not_found.html", status=404)
-
-
-def _page(request, template, context, status=200):
-    context = {"idle_refresh": IDLE_SECONDS + 5, "poll_seconds": POLL_SECONDS, **context}
-    return render(request, template, context, status=status)
-
+from web.dashboard.access import IDLE_SECONDS, is_htmx, page, staff_only, start_session
 
 # --- Signing in and out --------------------------------------------------------------------
 
@@ -122,7 +51,7 @@ class StaffLoginView(LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        _start_session(self.request)
+        start_session(self.request)
         return response
 
 
@@ -147,7 +76,7 @@ def today(request, clinic):
     )
     for row in recent:
         row.verdict = verdicts.get(row.procedure.pk)
-    return _page(
+    return page(
         request,
         "dashboard/today.html",
         {
@@ -175,7 +104,7 @@ def procedure(request, clinic, procedure_id):
     counted = sorted(
         (b for b in [block, *others] if b.pk in readiness.blocks), key=lambda b: b.performed_at
     )
-    return _page(
+    return page(
         request,
         "dashboard/procedure.html",
         {
@@ -210,7 +139,7 @@ def _verdict_applies(block) -> bool:
 @staff_only
 @require_GET
 def alert_board(request, clinic):
-    return _page(request, "dashboard/board.html", _board_context(clinic))
+    return page(request, "dashboard/board.html", _board_context(clinic))
 
 
 @staff_only
@@ -220,7 +149,7 @@ def board_fragment(request, clinic):
     context = _board_context(clinic)
     if request.GET.get("v") == context["board"].version:
         return HttpResponse(status=204)
-    return _page(request, "dashboard/_board_response.html", context)
+    return page(request, "dashboard/_board_response.html", context)
 
 
 def _board_context(clinic, **extra):
@@ -231,7 +160,7 @@ def _board_context(clinic, **extra):
 @staff_only
 @require_GET
 def alert_detail(request, clinic, alert_id):
-    return _page(request, "dashboard/alert.html", _alert_context(clinic, alert_id))
+    return page(request, "dashboard/alert.html", _alert_context(clinic, alert_id))
 
 
 def _alert_context(clinic, alert_id, **extra):
@@ -269,17 +198,17 @@ def resolve(request, clinic, alert_id):
         alerts.resolve_alert(alert, request.user, request.POST.get("note", ""))
     except DiaryError as error:
         # 422 is swapped in by htmx (base.html's htmx-config), so the board shows why.
-        if _is_htmx(request):
+        if is_htmx(request):
             context = _board_context(clinic, error=error.message, error_alert=alert)
-            return _page(request, "dashboard/_board_response.html", context, status=422)
+            return page(request, "dashboard/_board_response.html", context, status=422)
         context = _alert_context(clinic, alert.pk, error=error.message)
-        return _page(request, "dashboard/alert.html", context, status=422)
+        return page(request, "dashboard/alert.html", context, status=422)
     return _after_action(request, clinic, alert)
 
 
 def _after_action(request, clinic, alert):
-    if _is_htmx(request):
-        return _page(request, "dashboard/_board_response.html", _board_context(clinic))
+    if is_htmx(request):
+        return page(request, "dashboard/_board_response.html", _board_context(clinic))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
