@@ -13,7 +13,7 @@ from django.utils import timezone
 from notifications.models import Alert, AlertState, OnCallShift
 from tests.dashboard import PASSWORD, emergency, report, work_diary
 from tests.factories import UserFactory, make_procedure
-from web.dashboard import views
+from web.dashboard import access
 
 pytestmark = pytest.mark.django_db
 
@@ -142,10 +142,10 @@ def test_signing_out_ends_the_session_and_clears_the_browsers_cache(cole):
 
 def test_the_session_ends_after_30_idle_minutes_and_after_a_shift_in_any_case(cole, settings):
     cole.get("/dashboard/")
-    assert cole.session.get_expiry_age() == views.IDLE_SECONDS == 30 * 60
+    assert cole.session.get_expiry_age() == access.IDLE_SECONDS == 30 * 60
 
     session = cole.session
-    session[views.SIGNED_IN_AT] = time.time() - settings.SESSION_COOKIE_AGE - 1
+    session[access.SIGNED_IN_AT] = time.time() - settings.SESSION_COOKIE_AGE - 1
     session.save()
     response = cole.get("/dashboard/")
 
@@ -155,7 +155,7 @@ def test_the_session_ends_after_30_idle_minutes_and_after_a_shift_in_any_case(co
 
 def test_an_idle_page_reloads_itself_just_after_the_timeout(cole):
     page = cole.get("/dashboard/").content.decode()
-    assert f'<meta http-equiv="refresh" content="{views.IDLE_SECONDS + 5}">' in page
+    assert f'<meta http-equiv="refresh" content="{access.IDLE_SECONDS + 5}">' in page
     # The board refreshes itself by polling instead.
     assert 'http-equiv="refresh"' not in cole.get("/dashboard/alerts/").content.decode()
 
