@@ -78,6 +78,11 @@ class PatientStatus(models.TextChoices):
 class Patient(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
     display_name = models.CharField(max_length=120, help_text="How the patient is addressed.")
+    external_id = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The clinic's own patient number (e.g. hospital number); unique in the clinic.",
+    )
     timezone = models.CharField(
         max_length=64,
         validators=[validate_timezone],
@@ -117,6 +122,11 @@ class Patient(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=PatientStatus.values), name="patient_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "external_id"],
+                condition=~Q(external_id=""),
+                name="patient_external_id_unique_in_clinic",
             ),
         ]
 

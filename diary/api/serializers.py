@@ -81,6 +81,7 @@ class PatientSerializer(StrictModelSerializer):
         fields = [
             "id",
             "display_name",
+            "external_id",
             "timezone",
             "phone",
             "email",
@@ -95,6 +96,10 @@ class PatientSerializer(StrictModelSerializer):
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {
             "display_name": {"help_text": "How the patient is named to staff and in the app."},
+            "external_id": {
+                "help_text": "The clinic's own patient number (hospital number); optional, "
+                "unique in the clinic."
+            },
             "timezone": {
                 "required": False,
                 "help_text": "IANA time zone, e.g. Europe/London; defaults to the clinic's.",
@@ -111,6 +116,17 @@ class PatientSerializer(StrictModelSerializer):
             "quiet_end": {"help_text": "Local time (HH:MM) the quiet hours end."},
             "status": {"help_text": "active, paused or ended (ending revokes the app's access)."},
         }
+
+    def validate_external_id(self, value):
+        value = value.strip()
+        clinic = self.context.get("clinic")
+        if value and clinic is not None:
+            others = Patient.objects.filter(clinic=clinic, external_id=value)
+            if self.instance is not None:
+                others = others.exclude(pk=self.instance.pk)
+            if others.exists():
+                raise serializers.ValidationError("Another patient of the clinic has this number.")
+        return value
 
     def validate(self, attrs):
         start = attrs.get("quiet_start", getattr(self.instance, "quiet_start", None))

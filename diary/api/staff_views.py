@@ -27,6 +27,7 @@ from diary.api.serializers import (
 )
 from diary.api.throttles import ScopedThrottle
 from diary.models import DiaryEntry, Patient, PatientStatus, Procedure, ProcedureStatus
+from diary.search import patient_search
 
 
 class TokenView(APIView):
@@ -73,10 +74,17 @@ class StaffAPIMixin:
 
 class PatientFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PatientStatus.choices)
+    search = django_filters.CharFilter(
+        method="filter_search",
+        help_text="Part of the name, the last digits of the phone, or the clinic's number.",
+    )
 
     class Meta:
         model = Patient
-        fields = ["status"]
+        fields = ["status", "search"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(patient_search(value))
 
 
 class PatientViewSet(

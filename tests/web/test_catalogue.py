@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 PO = REPO / "locale" / "es" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 PATIENT_TEMPLATES = sorted((REPO / "web" / "templates" / "checkin").glob("*.html"))
+PATIENT_TEMPLATES.append(REPO / "web" / "templates" / "dashboard" / "handout.html")
 # Words a template may hold untranslated: each language's own name in the language menu.
 OWN_NAMES = {"English", "Español"}
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.dashboard import views
+from web.dashboard import blocks, patients, views
 
 app_name = "dashboard"
 
@@ -15,4 +15,14 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("alerts/<int:alert_id>/resolve/", views.resolve, name="resolve"),
     path("alerts/board/", views.board_fragment, name="board"),
+    path("patients/", patients.patient_list, name="patients"),
+    path("patients/new/", patients.patient_new, name="patient_new"),
+    path("patients/<int:patient_id>/", patients.patient_detail, name="patient"),
+    path("patients/<int:patient_id>/code/", patients.new_code, name="patient_code"),
+    path("patients/<int:patient_id>/start-link/", patients.send_start_link, name="start_link"),
+    path("patients/<int:patient_id>/revoke/", patients.revoke_access, name="revoke_access"),
+    path("patients/<int:patient_id>/blocks/new/", blocks.block_new, name="block_new"),
+    path("procedures/<int:procedure_id>/edit/", blocks.block_edit, name="block_edit"),
+    path("procedures/<int:procedure_id>/cancel/", blocks.block_cancel, name="block_cancel"),
+    path("procedures/<int:procedure_id>/handout/", patients.handout, name="handout"),
 ]
