@@ -5,6 +5,7 @@ transport, both under the git-ignored ``var/`` folder, so the service runs with 
 servers. Production sets ``DATABASE_URL`` and ``REDIS_URL``.
 """
 
+import ssl
 from pathlib import Path
 
 import environ
@@ -217,6 +218,13 @@ DIARY_FINDINGS_HANDLER = "notifications.alerts.handle_findings"
 # The broker only carries "do this now"; what is due lives in the database.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport, mended so that a worker survives a Redis outage while it
+    # holds countdown tasks (see backend/celery.py).
+    CELERY_BROKER_TRANSPORT = "backend.celery:RedisTransport"
+    if REDIS_URL.startswith("rediss://"):
+        # Named, the transport no longer comes from the URL's scheme, so kombu would not
+        # switch TLS on for rediss:// by itself; verify the server as the cache does.
+        CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "broker"
