@@ -269,12 +269,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CHECKIN_TICK_SECONDS = env.float("CHECKIN_TICK_SECONDS", default=15.0)
+SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=min(5.0, CHECKIN_TICK_SECONDS))
 CELERY_BEAT_SCHEDULE = {
     "tick": {
         "task": "notifications.tasks.tick",
         "schedule": CHECKIN_TICK_SECONDS,
         # A tick that waited longer than its period is stale: the next one will do.
         "options": {"expires": CHECKIN_TICK_SECONDS},
+    },
+    # The sweeper alone, more often than the tick: how soon a killed worker's deliveries
+    # go out again is its enqueue lease plus this (docs/decisions.md). Two index lookups.
+    "sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": SWEEP_SECONDS,
+        "options": {"expires": SWEEP_SECONDS},
     },
 }
 
@@ -305,6 +313,9 @@ DISPATCH_LOOKAHEAD_SECONDS = env.float(
 # Deliveries per send task: reading and claiming a batch costs a few statements whatever its
 # size (bench/dispatch: 20 → 100 cut a reminder's worker CPU by a third).
 SEND_BATCH = env.int("SEND_BATCH", default=100)
+# A send task claims its batch this many rows at a time, just before sending them: what a
+# worker killed mid-batch strands until its send lease runs out (notifications.services).
+SEND_CLAIM_CHUNK = max(1, env.int("SEND_CLAIM_CHUNK", default=20))
 # Reminder pushes sent are recorded in groups of this many (one statement a group), not one
 # statement each: a worker killed mid-group sends the group's unrecorded pushes again, each
 # with its collapse id, so the phone replaces it rather than showing it twice. SMS, e-mail,
@@ -315,8 +326,15 @@ PUSH_RECORD_GROUP = max(1, env.int("PUSH_RECORD_GROUP", default=10))
 # a send can (connect + read timeouts, 2 x NOTIFY_HTTP_TIMEOUT), still ends before the
 # task's soft time limit would cut it mid-request. The rest goes on in a fresh task.
 SEND_TASK_BUDGET_SECONDS = env.float("SEND_TASK_BUDGET_SECONDS", default=10.0)
-# A queued send not started by then is re-enqueued by the sweeper.
-DELIVERY_ENQUEUE_LEASE_SECONDS = env.float("DELIVERY_ENQUEUE_LEASE_SECONDS", default=60.0)
+# A queued send not claimed this long after it fell due is re-enqueued by the sweeper
+# (notifications/leases.py): a killed worker's reminders go out again within this plus
+# SWEEP_SECONDS of their time. Longer than a healthy queue takes to reach a reminder in a
+# burst (bench/dispatch: 10,000 due at once, p99 5 s); one that runs out only costs a
+# second task, never a second send. Pages: shorter, they must not wait (goal: 10 s).
+DELIVERY_ENQUEUE_LEASE_SECONDS = env.float("DELIVERY_ENQUEUE_LEASE_SECONDS", default=10.0)
+DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS = env.float(
+    "DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS", default=3.0
+)
 # Longer than a send task's budget plus one send (2 x NOTIFY_HTTP_TIMEOUT): past it, the
 # worker holding the row is gone.
 DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=45.0)

@@ -8,6 +8,7 @@ crashed worker's lease runs out and the sweeper hands the row to another.
 """
 
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
 from notifications import messages
 from notifications.clinic_settings import alert_settings_of
 from notifications.config import http_timeout
+from notifications.leases import enqueue_lease
 from notifications.models import (
     Alert,
     AlertState,
@@ -178,7 +180,7 @@ def _deliveries_for(checkin, purpose, found: list[Target], send_at: datetime) ->
             platform=target.platform,
             address=target.address,
             next_attempt_at=send_at,
-            lease_until=send_at + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS),
+            lease_until=enqueue_lease(send_at, page=False),
         )
         for target in found
     ]
@@ -246,6 +248,10 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
     shows twice (see ``_repeat_is_harmless``).
     Past ``budget_seconds`` no new send starts: the rest is released and re-enqueued,
     so a slow provider never pushes a send past the task's time limit.
+    Rows are claimed ``SEND_CLAIM_CHUNK`` at a time, just before they are sent, not the
+    whole batch at once. Why: a claimed row waits out its send lease if the worker is
+    killed, an unclaimed one only its (shorter) enqueue lease from its due time, so a
+    ``kill -9`` mid-burst leaves at most one chunk per worker process waiting long.
     """
     now = timezone.now()
     outcomes: dict[str, int] = {}
@@ -266,19 +272,27 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
         count("cancelled", cancelled)
         count("skipped", len(unwanted) - cancelled)
     wanted = [d for d in rows if d.pk not in unwanted]
-    claimed = _claim_for_sending(wanted, now)
-    count("skipped", len(wanted) - len(claimed))
-    deadline = _last_start(budget_seconds)
+    budget_ends = time.monotonic() + (math.inf if budget_seconds is None else budget_seconds)
     unrecorded: list[_Sent] = []  # reminder pushes sent, not yet recorded
+    chunk = settings.SEND_CLAIM_CHUNK
     try:
-        for index, delivery in enumerate(claimed):
-            if index and time.monotonic() > deadline:
-                _record_successes(unrecorded)
-                count("handed_on", _hand_on(claimed[index:]))
+        for start in range(0, len(wanted), chunk):
+            if start and time.monotonic() > budget_ends:
+                count("handed_on", _requeue_unclaimed(wanted[start:]))
                 break
-            count(_send_claimed(delivery, unrecorded))
-            if len(unrecorded) >= settings.PUSH_RECORD_GROUP:
-                _record_successes(unrecorded)
+            part = wanted[start : start + chunk]
+            claimed = _claim_for_sending(part, timezone.now())
+            count("skipped", len(part) - len(claimed))
+            deadline = min(budget_ends, _last_start())
+            for index, delivery in enumerate(claimed):
+                if (start or index) and time.monotonic() > deadline:
+                    _record_successes(unrecorded)
+                    count("handed_on", _hand_on(claimed[index:]))
+                    count("handed_on", _requeue_unclaimed(wanted[start + chunk :]))
+                    return outcomes
+                count(_send_claimed(delivery, unrecorded))
+                if len(unrecorded) >= settings.PUSH_RECORD_GROUP:
+                    _record_successes(unrecorded)
     finally:
         # Also on the way out of an exception (a soft time limit, a bug in one message):
         # what reached the provider is recorded, not sent again after the lease.
@@ -286,14 +300,20 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
     return outcomes
 
 
-def _last_start(budget_seconds: float | None) -> float:
-    """The last moment (monotonic) a new send may start: within the task's budget, and
-    early enough that the slowest send still ends before the batch's lease runs out (or
-    the sweeper would hand a row still being sent to another worker)."""
+def _last_start() -> float:
+    """The last moment (monotonic) a new send of a chunk claimed now may start: early
+    enough that the slowest send still ends before the chunk's lease runs out (or the
+    sweeper would hand a row still being sent to another worker)."""
     slowest_send = 2 * http_timeout()[0]  # connect and read timeouts, each in full
-    lease_bound = settings.DELIVERY_SEND_LEASE_SECONDS - slowest_send
-    limit = lease_bound if budget_seconds is None else min(budget_seconds, lease_bound)
-    return time.monotonic() + limit
+    return time.monotonic() + settings.DELIVERY_SEND_LEASE_SECONDS - slowest_send
+
+
+def _requeue_unclaimed(deliveries: list[Delivery]) -> int:
+    """Queue afresh rows this task read but never claimed: they are still pending, so
+    whoever takes them claims them as usual (a sweeper that got there first included)."""
+    if deliveries:
+        enqueue(deliveries)
+    return len(deliveries)
 
 
 def _claimable(now: datetime):
@@ -348,7 +368,7 @@ def _hand_on(deliveries: list[Delivery]) -> int:
         status=DeliveryStatus.PENDING,
         attempts=F("attempts") - 1,
         next_attempt_at=now,
-        lease_until=now + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS),
+        lease_until=enqueue_lease(now, page=bool(deliveries[0].alert_id)),
         claim_token=None,
     )
     enqueue(
@@ -546,8 +566,8 @@ def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
         ).save()
         if not final:
             delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
-            delivery.lease_until = delivery.next_attempt_at + timedelta(
-                seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS
+            delivery.lease_until = enqueue_lease(
+                delivery.next_attempt_at, page=bool(delivery.alert_id)
             )
             delivery.status = DeliveryStatus.PENDING
             delivery.last_error = error.detail[:500]
@@ -628,26 +648,30 @@ def sweep_deliveries(now: datetime | None = None) -> int:
     A lost task (a broker outage at enqueue, a worker killed) leaves a row pending
     past its enqueue lease, or sending past its send lease (longer than any send can
     take, so that worker is gone). Both go back to pending with a fresh lease, taken
-    by a conditional update: of two sweepers, each row goes to one.
+    by a conditional update: of two sweepers, each row goes to one. Pages and reminders
+    are swept apart, as their enqueue leases differ (``notifications.leases``).
     """
     now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS)
     stale_pending = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & (
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
     stale_sending = Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
     swept = []
-    for stale in (stale_pending, stale_sending):
-        candidates = Delivery.objects.filter(stale).order_by("next_attempt_at")
-        ids = list(candidates.values_list("pk", flat=True)[: settings.DISPATCH_BATCH])
-        if not ids:
-            continue
-        Delivery.objects.filter(stale, pk__in=ids).update(
-            status=DeliveryStatus.PENDING, lease_until=lease, next_attempt_at=now
-        )
-        swept += Delivery.objects.filter(pk__in=ids, lease_until=lease).only(
-            "pk", "status", "next_attempt_at", "alert_id"
-        )
+    # Pages first: within one sweep they are the ones that must not wait.
+    for page in (True, False):
+        lease = enqueue_lease(now, page=page)
+        for stale in (stale_pending, stale_sending):
+            stale &= Q(alert__isnull=not page)
+            candidates = Delivery.objects.filter(stale).order_by("next_attempt_at")
+            ids = list(candidates.values_list("pk", flat=True)[: settings.DISPATCH_BATCH])
+            if not ids:
+                continue
+            Delivery.objects.filter(stale, pk__in=ids).update(
+                status=DeliveryStatus.PENDING, lease_until=lease, next_attempt_at=now
+            )
+            swept += Delivery.objects.filter(pk__in=ids, lease_until=lease).only(
+                "pk", "status", "next_attempt_at", "alert_id"
+            )
     if swept:
         log.warning("sweeper re-enqueued %d deliveries", len(swept))
     enqueue(swept)

@@ -13,6 +13,12 @@ def tick() -> dict:
     return services.tick()
 
 
+@shared_task(ignore_result=True)
+def sweep() -> int:
+    """Beat, every ``SWEEP_SECONDS``: re-enqueue deliveries whose task was lost."""
+    return services.sweep_deliveries()
+
+
 # A database restart or failover mid-task: the claim rolled back with the transaction, so
 # the same ids are safe to retry at once instead of waiting for the sweeper's lease (issue
 # 10: one reminder 69 s late). Bounded backoff 1, 2, 4, 8 s (jittered), five tries.

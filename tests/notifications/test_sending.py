@@ -172,6 +172,40 @@ def test_reminder_pushes_are_recorded_a_group_at_a_time(
     assert all(d.provider_id.startswith("projects/north-diary/messages/") for d in sent)
 
 
+@pytest.fixture
+def claimed_before_each_send(monkeypatch):
+    """How many deliveries were claimed (sending) or done when each send began."""
+    seen: list[int] = []
+    real = notify.get_transport
+
+    class Watching:
+        def __init__(self, channel):
+            self.transport = real(channel)
+
+        def send(self, message):
+            seen.append(Delivery.objects.exclude(status=DeliveryStatus.PENDING).count())
+            return self.transport.send(message)
+
+    monkeypatch.setattr(notify, "get_transport", Watching)
+    return seen
+
+
+def test_a_batch_is_claimed_a_chunk_at_a_time_so_a_killed_worker_strands_one_chunk(
+    seven_reminders, receivers, claimed_before_each_send, settings
+):
+    """A worker killed at any send leaves at most its chunk in ``sending`` (to wait out the
+    send lease); the rest of its batch is still pending, the sweeper's after a short lease."""
+    settings.SEND_CLAIM_CHUNK = 3
+    ids = seven_reminders(phones=True)
+
+    assert notify.send_deliveries(ids) == {"sent": 7}
+
+    assert claimed_before_each_send == [3, 3, 3, 6, 6, 6, 7]
+    sent = Delivery.objects.filter(pk__in=ids)
+    assert {(d.status, d.attempts) for d in sent} == {(DeliveryStatus.SENT, 1)}
+    assert len(receivers.pushes) == 7
+
+
 def test_a_text_is_recorded_as_soon_as_it_is_sent(
     seven_reminders, receivers, recorded_before_each_send, settings
 ):
