@@ -237,6 +237,11 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # How long kombu's filesystem transport sleeps whenever it finds nothing it may
+        # take, which includes just after every task: with prefetch 1 the next message waits
+        # for the ack. Its default (1 s) held each worker to one task a second, so under 20
+        # clients pages were 20-27 s late (issue 10). An idle poll lists one folder.
+        "polling_interval": env.float("FILESYSTEM_POLLING_SECONDS", default=0.1),
     }
 # A queue name of its own lets several deployments (or test runs) share one Redis.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
