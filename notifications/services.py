@@ -236,7 +236,12 @@ def send_delivery(delivery_id: int) -> str:
     return next(iter(outcomes), "skipped")
 
 
-def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = None) -> dict:
+def send_deliveries(
+    delivery_ids: list[int],
+    *,
+    budget_seconds: float | None = None,
+    claim_token: uuid.UUID | None = None,
+) -> dict:
     """Send each delivery that is still wanted and that nobody else holds.
 
     The batch is read and claimed in a few statements (a claim token marks the rows
@@ -252,6 +257,9 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
     whole batch at once. Why: a claimed row waits out its send lease if the worker is
     killed, an unclaimed one only its (shorter) enqueue lease from its due time, so a
     ``kill -9`` mid-burst leaves at most one chunk per worker process waiting long.
+    ``claim_token`` (the task's, the same in each of its retries) lets a retry after a
+    database error take back at once the rows it had claimed, instead of leaving them to
+    wait out their send lease.
     """
     now = timezone.now()
     outcomes: dict[str, int] = {}
@@ -268,7 +276,11 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
     count("skipped", len(set(delivery_ids)) - len(rows))
     unwanted = {d.pk for d in rows if not _wanted(d, now)}
     if unwanted:
-        cancelled = _claimable(now).filter(pk__in=unwanted).update(status=DeliveryStatus.CANCELLED)
+        cancelled = (
+            _claimable(now, claim_token)
+            .filter(pk__in=unwanted)
+            .update(status=DeliveryStatus.CANCELLED)
+        )
         count("cancelled", cancelled)
         count("skipped", len(unwanted) - cancelled)
     wanted = [d for d in rows if d.pk not in unwanted]
@@ -281,7 +293,7 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
                 count("handed_on", _requeue_unclaimed(wanted[start:]))
                 break
             part = wanted[start : start + chunk]
-            claimed = _claim_for_sending(part, timezone.now())
+            claimed = _claim_for_sending(part, timezone.now(), claim_token or uuid.uuid4())
             count("skipped", len(part) - len(claimed))
             deadline = min(budget_ends, _last_start())
             for index, delivery in enumerate(claimed):
@@ -316,21 +328,22 @@ def _requeue_unclaimed(deliveries: list[Delivery]) -> int:
     return len(deliveries)
 
 
-def _claimable(now: datetime):
-    """Pending and due, or held by a worker whose lease has run out."""
+def _claimable(now: datetime, token: uuid.UUID | None = None):
+    """Pending and due, or held by a worker whose lease has run out, or by ``token``."""
+    held = Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    if token is not None:
+        held |= Q(status=DeliveryStatus.SENDING, claim_token=token)
     return Delivery.objects.filter(
-        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now + timedelta(seconds=1))
-        | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now + timedelta(seconds=1)) | held
     )
 
 
-def _claim_for_sending(deliveries: list[Delivery], now: datetime) -> list[Delivery]:
+def _claim_for_sending(deliveries: list[Delivery], now: datetime, token: uuid.UUID) -> list:
     """Take the rows no other worker holds; the claim token says which ones we won."""
     if not deliveries:
         return []
-    token = uuid.uuid4()
     lease = now + timedelta(seconds=settings.DELIVERY_SEND_LEASE_SECONDS)
-    claimable = _claimable(now).filter(pk__in=[d.pk for d in deliveries])
+    claimable = _claimable(now, token).filter(pk__in=[d.pk for d in deliveries])
     if any(d.alert_id for d in deliveries):
         # Re-checked in the claim itself: a page read before an acknowledgement committed
         # must not be sent after it.

@@ -426,3 +426,39 @@ def test_the_re_reminder_says_the_check_in_is_still_open_and_nothing_more(
     ]
     for text in receivers.texts:
         assert_nothing_clinical(text.body["Body"])
+
+
+def test_a_retry_after_a_database_error_takes_back_its_own_claims_at_once(
+    seven_reminders, receivers, monkeypatch, settings
+):
+    """The database went away mid-batch: the task fails with rows claimed under its token.
+    Its retry (same task, same token) sends them now; any other task leaves them alone
+    until their send lease runs out."""
+    from django.db import OperationalError
+
+    settings.PUSH_RECORD_GROUP = 1
+    ids = seven_reminders(phones=True)
+    real = notify.get_transport
+    sends = []
+
+    class DatabaseGoneAtTheThird:
+        def __init__(self, channel):
+            self.transport = real(channel)
+
+        def send(self, message):
+            sends.append(message.address)
+            if len(sends) == 3:
+                raise OperationalError("server closed the connection unexpectedly")
+            return self.transport.send(message)
+
+    monkeypatch.setattr(notify, "get_transport", DatabaseGoneAtTheThird)
+    token = uuid.uuid4()
+    with pytest.raises(OperationalError):
+        notify.send_deliveries(ids, claim_token=token)
+    held = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SENDING).count()
+    assert held == 5  # the chunk of seven, less the two sent
+
+    assert notify.send_deliveries(ids, claim_token=uuid.uuid4()) == {"skipped": 7}
+    assert notify.send_deliveries(ids, claim_token=token) == {"sent": 5, "skipped": 2}
+    assert len(receivers.pushes) == 7
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
