@@ -23,7 +23,8 @@ PYTEST_ARGS ?=
 # Options for bench/ingest, e.g. `make bench BENCH_ARGS="--duration 30"`.
 BENCH_ARGS ?=
 
-.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts clean distclean
+.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts bench-drill bench-fs-pages \
+	clean distclean
 
 help:
 	@echo "make run     set up .venv, migrate, load demo data, start web, workers and beat"
@@ -31,6 +32,8 @@ help:
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make schema  validate the OpenAPI schema (fails on warnings)"
 	@echo "make bench   run bench/ingest (also: make bench-dispatch, make bench-alerts)"
+	@echo "make bench-drill  fault drills: worker kill, dropped database sessions, Redis outage"
+	@echo "make bench-fs-pages  page latency on the embedded default (filesystem broker)"
 	@echo "make clean   remove var/ (local database, broker, beat schedule) and caches"
 	@echo "make distclean  clean, and remove .venv"
 
@@ -99,6 +102,13 @@ bench-dispatch: venv
 
 bench-alerts: venv
 	$(BIN)/python bench/alert_latency $(BENCH_ARGS)
+
+# Needs PostgreSQL on 127.0.0.1 and redis-server on PATH (the drill runs its own).
+bench-drill: venv
+	$(BIN)/python -m bench.drill $(BENCH_ARGS)
+
+bench-fs-pages: venv
+	$(BIN)/python -m bench.fs_pages $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@ transport, both under the git-ignored ``var/`` folder, so the service runs with 
 servers. Production sets ``DATABASE_URL`` and ``REDIS_URL``.
 """
 
+import ssl
 from pathlib import Path
 
 import environ
@@ -246,6 +247,13 @@ DIARY_FINDINGS_HANDLER = "notifications.alerts.handle_findings"
 # The broker only carries "do this now"; what is due lives in the database.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport, mended so that a worker survives a Redis outage while it
+    # holds countdown tasks (see backend/celery.py).
+    CELERY_BROKER_TRANSPORT = "backend.celery:RedisTransport"
+    if REDIS_URL.startswith("rediss://"):
+        # Named, the transport no longer comes from the URL's scheme, so kombu would not
+        # switch TLS on for rediss:// by itself; verify the server as the cache does.
+        CELERY_BROKER_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "broker"
@@ -258,6 +266,11 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # How long kombu's filesystem transport sleeps whenever it finds nothing it may
+        # take, which includes just after every task: with prefetch 1 the next message waits
+        # for the ack. Its default (1 s) held each worker to one task a second, so under 20
+        # clients pages were 20-27 s late (issue 10). An idle poll lists one folder.
+        "polling_interval": env.float("FILESYSTEM_POLLING_SECONDS", default=0.1),
     }
 # A queue name of its own lets several deployments (or test runs) share one Redis.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
@@ -290,6 +303,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CHECKIN_TICK_SECONDS = env.float("CHECKIN_TICK_SECONDS", default=15.0)
+SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=min(5.0, CHECKIN_TICK_SECONDS))
 CELERY_BEAT_SCHEDULE = {
     "tick": {
         "task": "notifications.tasks.tick",
@@ -310,6 +324,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": CHECKIN_TICK_SECONDS,
         "args": ["alerts"],
         "options": {"expires": CHECKIN_TICK_SECONDS, "queue": CELERY_ALERT_QUEUE},
+    },
+    # The sweeper alone, more often than the tick: how soon a killed worker's deliveries
+    # go out again is its enqueue lease plus this (docs/decisions.md). Two index lookups.
+    "sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": SWEEP_SECONDS,
+        "options": {"expires": SWEEP_SECONDS},
     },
 }
 
@@ -346,6 +367,9 @@ DISPATCH_LOOKAHEAD_SECONDS = env.float(
 # Deliveries per send task: reading and claiming a batch costs a few statements whatever its
 # size (bench/dispatch: 20 → 100 cut a reminder's worker CPU by a third).
 SEND_BATCH = env.int("SEND_BATCH", default=100)
+# A send task claims its batch this many rows at a time, just before sending them: what a
+# worker killed mid-batch strands until its send lease runs out (notifications.services).
+SEND_CLAIM_CHUNK = max(1, env.int("SEND_CLAIM_CHUNK", default=20))
 # Reminder pushes sent are recorded in groups of this many (one statement a group), not one
 # statement each: a worker killed mid-group sends the group's unrecorded pushes again, each
 # with its collapse id, so the phone replaces it rather than showing it twice. SMS, e-mail,
@@ -356,8 +380,15 @@ PUSH_RECORD_GROUP = max(1, env.int("PUSH_RECORD_GROUP", default=10))
 # a send can (connect + read timeouts, 2 x NOTIFY_HTTP_TIMEOUT), still ends before the
 # task's soft time limit would cut it mid-request. The rest goes on in a fresh task.
 SEND_TASK_BUDGET_SECONDS = env.float("SEND_TASK_BUDGET_SECONDS", default=10.0)
-# A queued send not started by then is re-enqueued by the sweeper.
-DELIVERY_ENQUEUE_LEASE_SECONDS = env.float("DELIVERY_ENQUEUE_LEASE_SECONDS", default=60.0)
+# A queued send not claimed this long after it fell due is re-enqueued by the sweeper
+# (notifications/leases.py): a killed worker's reminders go out again within this plus
+# SWEEP_SECONDS of their time. Longer than a healthy queue takes to reach a reminder in a
+# burst (bench/dispatch: 10,000 due at once, p99 5 s); one that runs out only costs a
+# second task, never a second send. Pages: shorter, they must not wait (goal: 10 s).
+DELIVERY_ENQUEUE_LEASE_SECONDS = env.float("DELIVERY_ENQUEUE_LEASE_SECONDS", default=10.0)
+DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS = env.float(
+    "DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS", default=3.0
+)
 # Longer than a send task's budget plus one send (2 x NOTIFY_HTTP_TIMEOUT): past it, the
 # worker holding the row is gone.
 DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=45.0)

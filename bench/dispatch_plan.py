@@ -283,21 +283,26 @@ def _scans(node: dict):
 MAKE_DUE_SQL = """
     UPDATE diary_checkin SET
         due_at = %(at)s, remind_at = %(at)s,
-        rereminder_at = %(at)s + interval '1 hour', closes_at = %(at)s + interval '2 hours'
+        rereminder_at = %(at)s + interval '1 hour', closes_at = %(at)s + interval '2 hours',
+        -- a day-level check-in opens at the start of its day: never after it is due
+        opens_at = CASE WHEN opens_at > %(at)s THEN %(at)s ELSE opens_at END
     WHERE id IN (
         SELECT c.id FROM diary_checkin c
         WHERE c.status = 'upcoming' AND c.remind_at > now() + interval '20 hours'
+          AND (%(patients)s::bigint[] IS NULL OR c.procedure_id IN (
+               SELECT id FROM diary_procedure WHERE patient_id = ANY(%(patients)s::bigint[])))
         ORDER BY random() LIMIT %(count)s
     )
     RETURNING id, plan_version
 """
 
 
-def make_due(count: int, at: datetime) -> dict[int, int]:
-    """``count`` random upcoming check-ins now fall due at ``at`` (window 2 h, re-reminder
-    in 1 h: neither comes up during the bench). Returns {check-in id: plan_version}."""
+def make_due(count: int, at: datetime, patient_ids: list[int] | None = None) -> dict[int, int]:
+    """``count`` random upcoming check-ins (of ``patient_ids`` only, if given) now fall due
+    at ``at`` (window 2 h, re-reminder in 1 h: neither comes up during the bench). Returns
+    {check-in id: plan_version}."""
     with connection.cursor() as cursor:
-        cursor.execute(MAKE_DUE_SQL, {"at": at, "count": count})
+        cursor.execute(MAKE_DUE_SQL, {"at": at, "count": count, "patients": patient_ids})
         return dict(cursor.fetchall())
 
 

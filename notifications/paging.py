@@ -9,13 +9,13 @@ clinician of the clinic: an alert is never routed to nobody.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from diary.models import StaffMembership
 from notifications import oncall
+from notifications.leases import enqueue_lease
 from notifications.models import Alert, AlertSettings, Channel, Delivery, Purpose
 from notifications.reach import enabled_channels
 from notifications.routing import Target
@@ -115,5 +115,5 @@ def _delivery(alert, event, step, target: Target, now, *, staff_id=None, purpose
         platform=target.platform,
         address=target.address,
         next_attempt_at=now,
-        lease_until=now + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS),
+        lease_until=enqueue_lease(now, page=True),
     )

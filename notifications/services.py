@@ -8,6 +8,7 @@ crashed worker's lease runs out and the sweeper hands the row to another.
 """
 
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
 from notifications import messages
 from notifications.clinic_settings import alert_settings_of
 from notifications.config import http_timeout
+from notifications.leases import enqueue_lease
 from notifications.models import (
     LINKED_PURPOSES,
     Alert,
@@ -179,7 +181,7 @@ def _deliveries_for(checkin, purpose, found: list[Target], send_at: datetime) ->
             platform=target.platform,
             address=target.address,
             next_attempt_at=send_at,
-            lease_until=send_at + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS),
+            lease_until=enqueue_lease(send_at, page=False),
         )
         for target in found
     ]
@@ -235,7 +237,12 @@ def send_delivery(delivery_id: int) -> str:
     return next(iter(outcomes), "skipped")
 
 
-def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = None) -> dict:
+def send_deliveries(
+    delivery_ids: list[int],
+    *,
+    budget_seconds: float | None = None,
+    claim_token: uuid.UUID | None = None,
+) -> dict:
     """Send each delivery that is still wanted and that nobody else holds.
 
     The batch is read and claimed in a few statements (a claim token marks the rows
@@ -247,6 +254,13 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
     shows twice (see ``_repeat_is_harmless``).
     Past ``budget_seconds`` no new send starts: the rest is released and re-enqueued,
     so a slow provider never pushes a send past the task's time limit.
+    Rows are claimed ``SEND_CLAIM_CHUNK`` at a time, just before they are sent, not the
+    whole batch at once. Why: a claimed row waits out its send lease if the worker is
+    killed, an unclaimed one only its (shorter) enqueue lease from its due time, so a
+    ``kill -9`` mid-burst leaves at most one chunk per worker process waiting long.
+    ``claim_token`` (the task's, the same in each of its retries) lets a retry after a
+    database error take back at once the rows it had claimed, instead of leaving them to
+    wait out their send lease.
     """
     now = timezone.now()
     outcomes: dict[str, int] = {}
@@ -263,24 +277,36 @@ def send_deliveries(delivery_ids: list[int], *, budget_seconds: float | None = N
     count("skipped", len(set(delivery_ids)) - len(rows))
     unwanted = {d.pk for d in rows if not _wanted(d, now)}
     if unwanted:
-        cancelled = _claimable(now).filter(pk__in=unwanted).update(status=DeliveryStatus.CANCELLED)
+        cancelled = (
+            _claimable(now, claim_token)
+            .filter(pk__in=unwanted)
+            .update(status=DeliveryStatus.CANCELLED)
+        )
         count("cancelled", cancelled)
         count("skipped", len(unwanted) - cancelled)
     wanted = [d for d in rows if d.pk not in unwanted]
-    claimed = _claim_for_sending(wanted, now)
-    count("skipped", len(wanted) - len(claimed))
-    deadline = _last_start(budget_seconds)
-    links = _links_for(claimed)
+    budget_ends = time.monotonic() + (math.inf if budget_seconds is None else budget_seconds)
     unrecorded: list[_Sent] = []  # reminder pushes sent, not yet recorded
+    chunk = settings.SEND_CLAIM_CHUNK
     try:
-        for index, delivery in enumerate(claimed):
-            if index and time.monotonic() > deadline:
-                _record_successes(unrecorded)
-                count("handed_on", _hand_on(claimed[index:]))
+        for start in range(0, len(wanted), chunk):
+            if start and time.monotonic() > budget_ends:
+                count("handed_on", _requeue_unclaimed(wanted[start:]))
                 break
-            count(_send_claimed(delivery, unrecorded, links.get(delivery.pk, "")))
-            if len(unrecorded) >= settings.PUSH_RECORD_GROUP:
-                _record_successes(unrecorded)
+            part = wanted[start : start + chunk]
+            claimed = _claim_for_sending(part, timezone.now(), claim_token or uuid.uuid4())
+            count("skipped", len(part) - len(claimed))
+            links = _links_for(claimed)
+            deadline = min(budget_ends, _last_start())
+            for index, delivery in enumerate(claimed):
+                if (start or index) and time.monotonic() > deadline:
+                    _record_successes(unrecorded)
+                    count("handed_on", _hand_on(claimed[index:]))
+                    count("handed_on", _requeue_unclaimed(wanted[start + chunk :]))
+                    return outcomes
+                count(_send_claimed(delivery, unrecorded, links.get(delivery.pk, "")))
+                if len(unrecorded) >= settings.PUSH_RECORD_GROUP:
+                    _record_successes(unrecorded)
     finally:
         # Also on the way out of an exception (a soft time limit, a bug in one message):
         # what reached the provider is recorded, not sent again after the lease.
@@ -298,31 +324,38 @@ def _links_for(deliveries: list[Delivery]) -> dict[int, str]:
     return {d.pk: diary.link_url(t) for d, t in zip(linked, tokens, strict=True)}
 
 
-def _last_start(budget_seconds: float | None) -> float:
-    """The last moment (monotonic) a new send may start: within the task's budget, and
-    early enough that the slowest send still ends before the batch's lease runs out (or
-    the sweeper would hand a row still being sent to another worker)."""
+def _last_start() -> float:
+    """The last moment (monotonic) a new send of a chunk claimed now may start: early
+    enough that the slowest send still ends before the chunk's lease runs out (or the
+    sweeper would hand a row still being sent to another worker)."""
     slowest_send = 2 * http_timeout()[0]  # connect and read timeouts, each in full
-    lease_bound = settings.DELIVERY_SEND_LEASE_SECONDS - slowest_send
-    limit = lease_bound if budget_seconds is None else min(budget_seconds, lease_bound)
-    return time.monotonic() + limit
+    return time.monotonic() + settings.DELIVERY_SEND_LEASE_SECONDS - slowest_send
 
 
-def _claimable(now: datetime):
-    """Pending and due, or held by a worker whose lease has run out."""
+def _requeue_unclaimed(deliveries: list[Delivery]) -> int:
+    """Queue afresh rows this task read but never claimed: they are still pending, so
+    whoever takes them claims them as usual (a sweeper that got there first included)."""
+    if deliveries:
+        enqueue(deliveries)
+    return len(deliveries)
+
+
+def _claimable(now: datetime, token: uuid.UUID | None = None):
+    """Pending and due, or held by a worker whose lease has run out, or by ``token``."""
+    held = Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    if token is not None:
+        held |= Q(status=DeliveryStatus.SENDING, claim_token=token)
     return Delivery.objects.filter(
-        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now + timedelta(seconds=1))
-        | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now + timedelta(seconds=1)) | held
     )
 
 
-def _claim_for_sending(deliveries: list[Delivery], now: datetime) -> list[Delivery]:
+def _claim_for_sending(deliveries: list[Delivery], now: datetime, token: uuid.UUID) -> list:
     """Take the rows no other worker holds; the claim token says which ones we won."""
     if not deliveries:
         return []
-    token = uuid.uuid4()
     lease = now + timedelta(seconds=settings.DELIVERY_SEND_LEASE_SECONDS)
-    claimable = _claimable(now).filter(pk__in=[d.pk for d in deliveries])
+    claimable = _claimable(now, token).filter(pk__in=[d.pk for d in deliveries])
     if any(d.alert_id for d in deliveries):
         # Re-checked in the claim itself: a page read before an acknowledgement committed
         # must not be sent after it.
@@ -360,7 +393,7 @@ def _hand_on(deliveries: list[Delivery]) -> int:
         status=DeliveryStatus.PENDING,
         attempts=F("attempts") - 1,
         next_attempt_at=now,
-        lease_until=now + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS),
+        lease_until=enqueue_lease(now, page=bool(deliveries[0].alert_id)),
         claim_token=None,
     )
     enqueue(
@@ -568,8 +601,8 @@ def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
         ).save()
         if not final:
             delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
-            delivery.lease_until = delivery.next_attempt_at + timedelta(
-                seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS
+            delivery.lease_until = enqueue_lease(
+                delivery.next_attempt_at, page=bool(delivery.alert_id)
             )
             delivery.status = DeliveryStatus.PENDING
             delivery.last_error = error.detail[:500]
@@ -650,26 +683,30 @@ def sweep_deliveries(now: datetime | None = None) -> int:
     A lost task (a broker outage at enqueue, a worker killed) leaves a row pending
     past its enqueue lease, or sending past its send lease (longer than any send can
     take, so that worker is gone). Both go back to pending with a fresh lease, taken
-    by a conditional update: of two sweepers, each row goes to one.
+    by a conditional update: of two sweepers, each row goes to one. Pages and reminders
+    are swept apart, as their enqueue leases differ (``notifications.leases``).
     """
     now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.DELIVERY_ENQUEUE_LEASE_SECONDS)
     stale_pending = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & (
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
     stale_sending = Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
     swept = []
-    for stale in (stale_pending, stale_sending):
-        candidates = Delivery.objects.filter(stale).order_by("next_attempt_at")
-        ids = list(candidates.values_list("pk", flat=True)[: settings.DISPATCH_BATCH])
-        if not ids:
-            continue
-        Delivery.objects.filter(stale, pk__in=ids).update(
-            status=DeliveryStatus.PENDING, lease_until=lease, next_attempt_at=now
-        )
-        swept += Delivery.objects.filter(pk__in=ids, lease_until=lease).only(
-            "pk", "status", "next_attempt_at", "alert_id"
-        )
+    # Pages first: within one sweep they are the ones that must not wait.
+    for page in (True, False):
+        lease = enqueue_lease(now, page=page)
+        for stale in (stale_pending, stale_sending):
+            stale &= Q(alert__isnull=not page)
+            candidates = Delivery.objects.filter(stale).order_by("next_attempt_at")
+            ids = list(candidates.values_list("pk", flat=True)[: settings.DISPATCH_BATCH])
+            if not ids:
+                continue
+            Delivery.objects.filter(stale, pk__in=ids).update(
+                status=DeliveryStatus.PENDING, lease_until=lease, next_attempt_at=now
+            )
+            swept += Delivery.objects.filter(pk__in=ids, lease_until=lease).only(
+                "pk", "status", "next_attempt_at", "alert_id"
+            )
     if swept:
         log.warning("sweeper re-enqueued %d deliveries", len(swept))
     enqueue(swept)

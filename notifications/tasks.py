@@ -1,5 +1,7 @@
 """Thin Celery tasks: take ids, call one service. Safe to receive twice."""
 
+import uuid
+
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -15,6 +17,12 @@ def tick() -> dict:
 
 
 @shared_task(ignore_result=True)
+def sweep() -> int:
+    """Beat, every ``SWEEP_SECONDS``: re-enqueue deliveries whose task was lost."""
+    return services.sweep_deliveries()
+
+
+@shared_task(ignore_result=True)
 def heartbeat(kind: str) -> None:
     """Beat sends one to each worker queue every tick; the worker that runs it is alive."""
     heartbeats.record(kind)
@@ -24,6 +32,7 @@ def heartbeat(kind: str) -> None:
 # the same ids are safe to retry at once instead of waiting for the sweeper's lease (issue
 # 10: one reminder 69 s late). Bounded backoff 1, 2, 4, 8 s (jittered), five tries.
 @shared_task(
+    bind=True,
     ignore_result=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=1,
@@ -31,7 +40,7 @@ def heartbeat(kind: str) -> None:
     retry_jitter=True,
     max_retries=5,
 )
-def send_deliveries(delivery_ids: list[int]) -> dict:
+def send_deliveries(self, delivery_ids: list[int]) -> dict:
     """Send each delivery still wanted and not held by someone else.
 
     Starts no new send after ``SEND_TASK_BUDGET_SECONDS`` and hands the rest to a fresh
@@ -39,4 +48,10 @@ def send_deliveries(delivery_ids: list[int]) -> dict:
     cuts a send mid-request (the provider may have taken it; nothing records that, so
     it is sent again) and leaves the rest of the batch to wait for the sweeper.
     """
-    return services.send_deliveries(delivery_ids, budget_seconds=settings.SEND_TASK_BUDGET_SECONDS)
+    # One claim token for the task and all its retries: rows claimed before the database
+    # went away are this task's to take back at once (not after their send lease). Their
+    # sends may have reached the provider unrecorded: sent again, as after the lease.
+    token = uuid.uuid5(uuid.NAMESPACE_URL, f"send_deliveries:{self.request.id}")
+    return services.send_deliveries(
+        delivery_ids, budget_seconds=settings.SEND_TASK_BUDGET_SECONDS, claim_token=token
+    )

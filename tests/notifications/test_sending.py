@@ -188,6 +188,40 @@ def test_reminder_pushes_are_recorded_a_group_at_a_time(
     assert all(d.provider_id.startswith("projects/north-diary/messages/") for d in sent)
 
 
+@pytest.fixture
+def claimed_before_each_send(monkeypatch):
+    """How many deliveries were claimed (sending) or done when each send began."""
+    seen: list[int] = []
+    real = notify.get_transport
+
+    class Watching:
+        def __init__(self, channel):
+            self.transport = real(channel)
+
+        def send(self, message):
+            seen.append(Delivery.objects.exclude(status=DeliveryStatus.PENDING).count())
+            return self.transport.send(message)
+
+    monkeypatch.setattr(notify, "get_transport", Watching)
+    return seen
+
+
+def test_a_batch_is_claimed_a_chunk_at_a_time_so_a_killed_worker_strands_one_chunk(
+    seven_reminders, receivers, claimed_before_each_send, settings
+):
+    """A worker killed at any send leaves at most its chunk in ``sending`` (to wait out the
+    send lease); the rest of its batch is still pending, the sweeper's after a short lease."""
+    settings.SEND_CLAIM_CHUNK = 3
+    ids = seven_reminders(phones=True)
+
+    assert notify.send_deliveries(ids) == {"sent": 7}
+
+    assert claimed_before_each_send == [3, 3, 3, 6, 6, 6, 7]
+    sent = Delivery.objects.filter(pk__in=ids)
+    assert {(d.status, d.attempts) for d in sent} == {(DeliveryStatus.SENT, 1)}
+    assert len(receivers.pushes) == 7
+
+
 def test_a_text_is_recorded_as_soon_as_it_is_sent(
     seven_reminders, receivers, recorded_before_each_send, settings
 ):
@@ -414,3 +448,39 @@ def test_the_re_reminder_says_the_check_in_is_still_open_and_nothing_more(
         assert_opens_checkin(link_in(text), block)
     for text in receivers.texts:
         assert_nothing_clinical(text.body["Body"])
+
+
+def test_a_retry_after_a_database_error_takes_back_its_own_claims_at_once(
+    seven_reminders, receivers, monkeypatch, settings
+):
+    """The database went away mid-batch: the task fails with rows claimed under its token.
+    Its retry (same task, same token) sends them now; any other task leaves them alone
+    until their send lease runs out."""
+    from django.db import OperationalError
+
+    settings.PUSH_RECORD_GROUP = 1
+    ids = seven_reminders(phones=True)
+    real = notify.get_transport
+    sends = []
+
+    class DatabaseGoneAtTheThird:
+        def __init__(self, channel):
+            self.transport = real(channel)
+
+        def send(self, message):
+            sends.append(message.address)
+            if len(sends) == 3:
+                raise OperationalError("server closed the connection unexpectedly")
+            return self.transport.send(message)
+
+    monkeypatch.setattr(notify, "get_transport", DatabaseGoneAtTheThird)
+    token = uuid.uuid4()
+    with pytest.raises(OperationalError):
+        notify.send_deliveries(ids, claim_token=token)
+    held = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SENDING).count()
+    assert held == 5  # the chunk of seven, less the two sent
+
+    assert notify.send_deliveries(ids, claim_token=uuid.uuid4()) == {"skipped": 7}
+    assert notify.send_deliveries(ids, claim_token=token) == {"sent": 5, "skipped": 2}
+    assert len(receivers.pushes) == 7
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}

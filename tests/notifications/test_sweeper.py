@@ -2,17 +2,19 @@
 its lease running out, handed to the broker again and sent, once.
 
 The clock is frozen ten seconds before Ana's 2 h check-in (11:00 UTC, 10 June 2026); beat
-queues its reminder with an enqueue lease of a minute past 11:00.
+queues its reminder with an enqueue lease counted from 11:00.
 """
 
 import logging
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from notifications import services as notify
-from notifications.models import Delivery, DeliveryStatus
+from notifications.leases import enqueue_lease
+from notifications.models import Alert, Delivery, DeliveryStatus
 from tests.notifications.conftest import (
     ANAS_PHONE_TOKEN,
     FCM_UNAVAILABLE,
@@ -106,8 +108,8 @@ def test_two_sweeps_at_once_enqueue_each_row_once(
 
 def test_the_sweeper_leaves_alone_what_is_still_queued_or_done(clock, lost, receivers, enqueued):
     [reminder] = lost
-    clock.move_to(TWO_HOURS + 30 * SECONDS)
-    assert notify.sweep_deliveries() == 0  # its task is due any moment
+    clock.move_to(reminder.lease_until - SECONDS)
+    assert notify.sweep_deliveries() == 0  # its task is still within its lease
 
     for status in (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED):
         Delivery.objects.filter(pk=reminder.pk).update(status=status)
@@ -153,3 +155,39 @@ def test_a_broker_outage_at_dispatch_is_logged_and_the_sweeper_sends_later(
     assert handed == [[reminder.id]]
     assert send_all_pending() == {reminder.id: "sent"}
     assert len(receivers.pushes) == 1
+
+
+def test_a_lost_page_is_swept_sooner_than_a_lost_reminder(clock, settings, block, lost, enqueued):
+    """Leases count from the due time, and a page's is the shorter: the sweeper takes a
+    lost page first, and leaves a reminder due at the same moment for its own task."""
+    [reminder] = lost
+    assert settings.DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS < settings.DELIVERY_ENQUEUE_LEASE_SECONDS
+    alert = Alert.objects.create(
+        clinic=block.patient.clinic,
+        patient=block.patient,
+        procedure=block,
+        severity="emergency",
+        reason="lost page",
+    )
+    page = Delivery.objects.create(
+        patient=block.patient,
+        alert=alert,
+        purpose="alert_page",
+        channel="sms",
+        address="+447700900999",
+        next_attempt_at=TWO_HOURS,
+        lease_until=enqueue_lease(TWO_HOURS, page=True),
+    )
+    clock.move_to(page.lease_until + SECONDS)
+    before = len(enqueued)
+
+    assert notify.sweep_deliveries() == 1
+    assert [pk for call in enqueued[before:] for pk in call.ids] == [page.pk]
+    page.refresh_from_db()
+    assert page.lease_until == enqueue_lease(timezone.now(), page=True)
+    clock.move_to(reminder.lease_until - SECONDS)
+    assert notify.sweep_deliveries() == 1  # the page again (still unsent), not the reminder
+    clock.move_to(reminder.lease_until + SECONDS)
+    before = len(enqueued)
+    notify.sweep_deliveries()
+    assert reminder.pk in [pk for call in enqueued[before:] for pk in call.ids]
