@@ -23,14 +23,15 @@ PYTEST_ARGS ?=
 # Options for bench/ingest, e.g. `make bench BENCH_ARGS="--duration 30"`.
 BENCH_ARGS ?=
 
-.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts clean distclean
+.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts bench-checkin clean distclean
 
 help:
 	@echo "make run     set up .venv, migrate, load demo data, start web, workers and beat"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make schema  validate the OpenAPI schema (fails on warnings)"
-	@echo "make bench   run bench/ingest (also: make bench-dispatch, make bench-alerts)"
+	@echo "make bench   run bench/ingest (also: make bench-dispatch, make bench-alerts,"
+	@echo "             make bench-checkin)"
 	@echo "make clean   remove var/ (local database, broker, beat schedule) and caches"
 	@echo "make distclean  clean, and remove .venv"
 
@@ -97,6 +98,9 @@ bench-dispatch: venv
 
 bench-alerts: venv
 	$(BIN)/python bench/alert_latency $(BENCH_ARGS)
+
+bench-checkin: venv
+	$(BIN)/python bench/checkin $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
