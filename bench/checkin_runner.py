@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     use_redis = redis_answers()
     if not use_redis:
         print(f"WARNING: Redis at {REDIS_URL} does not answer; throttling uses local memory.")
-    server, errors = None, 1
+    server, reopener, errors = None, None, 1
     with tempfile.TemporaryDirectory(prefix="bench-checkin-") as workdir:
         workdir = Path(workdir)
         log, access_log = workdir / "gunicorn.log", workdir / "access.log"
@@ -208,6 +208,8 @@ def main(argv=None) -> int:
                 print(f"\nlast lines of the server's log:\n{ingest.tail(log)}")
         finally:
             ingest.stop(server)
+            if reopener is not None:
+                reopener.conn.close()
             if not args.keep_db:
                 ingest.drop_database(args.database)
     return 1 if errors else 0
