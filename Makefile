@@ -23,15 +23,16 @@ PYTEST_ARGS ?=
 # Options for bench/ingest, e.g. `make bench BENCH_ARGS="--duration 30"`.
 BENCH_ARGS ?=
 
-.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts bench-drill bench-fs-pages \
-	clean distclean
+.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts bench-checkin bench-drill \
+	bench-fs-pages clean distclean
 
 help:
 	@echo "make run     set up .venv, migrate, load demo data, start web, workers and beat"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make schema  validate the OpenAPI schema (fails on warnings)"
-	@echo "make bench   run bench/ingest (also: make bench-dispatch, make bench-alerts)"
+	@echo "make bench   run bench/ingest (also: make bench-dispatch, make bench-alerts,"
+	@echo "             make bench-checkin)"
 	@echo "make bench-drill  fault drills: worker kill, dropped database sessions, Redis outage"
 	@echo "make bench-fs-pages  page latency on the embedded default (filesystem broker)"
 	@echo "make clean   remove var/ (local database, broker, beat schedule) and caches"
@@ -109,6 +110,9 @@ bench-drill: venv
 
 bench-fs-pages: venv
 	$(BIN)/python -m bench.fs_pages $(BENCH_ARGS)
+
+bench-checkin: venv
+	$(BIN)/python bench/checkin $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
