@@ -84,9 +84,10 @@ def request(conn, method, path, headers, body=None):
     return response.status, response.headers, reply, time.perf_counter() - sent
 
 
-def check_in(conn, port, patient, seen):
+def check_in(conn, port, patient, seen, think_s=0.0):
     """One patient's check-in; ``seen(kind, status, seconds, body)`` records each request.
-    Stops at the first unexpected answer: what follows would only fail too."""
+    Stops at the first unexpected answer: what follows would only fail too. ``think_s``:
+    the time a person takes to answer the form (0: a closed loop, the server's worst case)."""
     headers = dict(BROWSER_HEADERS)
     status, reply_headers, body, took = request(conn, "GET", patient["link"], headers)
     if not seen("link", status, took, body):
@@ -106,6 +107,8 @@ def check_in(conn, port, patient, seen):
         "Origin": f"http://{HOST}:{port}",
     }
     body = urllib.parse.urlencode(web_answers(form)).encode()
+    if think_s:
+        time.sleep(think_s)
     status, reply_headers, reply, took = request(conn, "POST", form_path, post_headers, body)
     if not seen("post", status, took, reply):
         return
@@ -114,7 +117,7 @@ def check_in(conn, port, patient, seen):
     seen("answer", status, took, reply)
 
 
-def _client(port, patients, start_at, end_at, queues):
+def _client(port, patients, start_at, end_at, queues, think_s):
     """Check in patient after patient from start_at until end_at; report per request kind."""
     # Ctrl-C reaches the whole process group; the runner stops the clients itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -137,7 +140,7 @@ def _client(port, patients, start_at, end_at, queues):
     time.sleep(max(0.0, start_at - time.monotonic()))
     turn = 0
     while time.monotonic() < end_at:
-        check_in(conn, port, patients[turn % len(patients)], seen)
+        check_in(conn, port, patients[turn % len(patients)], seen, think_s)
         turn += 1
     conn.close()
     cpu = time.process_time()
@@ -147,7 +150,7 @@ def _client(port, patients, start_at, end_at, queues):
         queues[kind].put((*result, cpu if number == 0 else 0.0))
 
 
-def run_web_phase(port, patients, concurrency, duration_s) -> WebPhase:
+def run_web_phase(port, patients, concurrency, duration_s, think_s=0.0) -> WebPhase:
     """``concurrency`` clients checking patients in for ``duration_s`` seconds."""
     context = multiprocessing.get_context("fork")
     queues = {kind: context.Queue() for kind in KINDS}
@@ -157,7 +160,7 @@ def run_web_phase(port, patients, concurrency, duration_s) -> WebPhase:
     workers = [
         context.Process(
             target=_client,
-            args=(port, patients[i::concurrency] or patients, start_at, end_at, queues),
+            args=(port, patients[i::concurrency] or patients, start_at, end_at, queues, think_s),
         )
         for i in range(concurrency)
     ]

@@ -47,6 +47,12 @@ def parse_args(argv):
     parser.add_argument("--concurrency", type=int, default=20, help="client processes")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--patients", type=int, default=200)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds a patient takes to answer the form before sending it (0: closed loop)",
+    )
     parser.add_argument("--database", default="diary_bench_checkin")
     parser.add_argument("--keep-db", action="store_true", help="leave the database afterwards")
     args = parser.parse_args(argv)
@@ -132,7 +138,9 @@ def run_load(port, seeded, server_cpu, reopener, server_log, args):
             mark = server_log.mark()
             if kind == "web":
                 with reopener:
-                    phase = run_web_phase(port, patients, args.concurrency, args.duration)
+                    phase = run_web_phase(
+                        port, patients, args.concurrency, args.duration, args.think
+                    )
             else:
                 phase = run_phase(
                     kind, port, ENTRIES_PATH, patients, args.concurrency, args.duration

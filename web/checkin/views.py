@@ -12,7 +12,9 @@ import uuid
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -150,7 +152,18 @@ def _reading(request, access, block, checkin, *, follow_up: bool):
         form = CheckInForm(initial={"client_id": uuid.uuid4()}, follow_up=follow_up)
         status = 200
     context = _context(access, form=form, block=block, checkin=checkin)
+    if not form.is_bound:  # the same for every patient of a language: rendered once
+        context["questions_html"] = _blank_questions(translation.get_language(), follow_up)
     return render(request, "checkin/form.html", context, status=status)
+
+
+@functools.lru_cache(maxsize=16)
+def _blank_questions(language: str, follow_up: bool) -> str:
+    """The questions of an unanswered form, in ``language``. Why cached: they are the
+    same for every patient (the client id and the CSRF token are outside them), and
+    rendering 16 questions' radios was most of the form's server time (bench/checkin)."""
+    form = CheckInForm(follow_up=follow_up)
+    return mark_safe(render_to_string("checkin/_questions.html", {"form": form}))  # noqa: S308
 
 
 def _to_answer(access, entry):
