@@ -79,3 +79,23 @@ def console_errors(page) -> list[str]:
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
+
+
+SERIOUS = {"serious", "critical"}
+WCAG_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def assert_accessible(page) -> None:
+    """axe-core (bundled with axe-playwright-python; nothing fetched) finds nothing serious
+    or critical on the page against the WCAG 2.2 A and AA rules."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:  # pragma: no cover - depends on the machine
+        pytest.fail("axe-playwright-python is not installed (requirements-dev.txt)")
+    results = Axe().run(page, options={"runOnly": WCAG_RULES})
+    found = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+    assert found == [], found

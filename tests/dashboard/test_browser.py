@@ -19,7 +19,13 @@ from notifications import alerts
 from notifications.models import Alert, AlertState, OnCallShift
 from notifications.services import tick
 from notifications.tasks import send_deliveries
-from tests.browser import SCREENSHOTS_DIR, chromium_context, console_errors, expect
+from tests.browser import (
+    SCREENSHOTS_DIR,
+    assert_accessible,
+    chromium_context,
+    console_errors,
+    expect,
+)
 from tests.dashboard import PASSWORD, emergency, report, work_diary
 from tests.factories import PatientFactory, make_procedure
 
@@ -81,6 +87,9 @@ def test_dr_cole_opens_a_block_and_sees_its_chart_and_verdict(chromium, live_ser
     expect(readings).to_contain_text("87.5 %")
     expect(readings.locator("tbody tr")).to_have_count(3)
     assert page.errors == []  # nothing refused by the Content-Security-Policy
+    assert_accessible(page)
+    page.get_by_role("link", name="Today").click()
+    assert_accessible(page)
 
 
 def _rest_of_summary() -> str:
@@ -106,6 +115,7 @@ def test_nia_sees_a_new_emergency_arrive_without_reloading_and_acknowledges_it(
     expect(card.locator(".badge")).to_have_text("emergency")
     expect(page.locator("#board-status")).to_contain_text("1 open alert (1 emergency)")
     assert page.evaluate("() => window.sameDocument") is True
+    assert_accessible(page)
 
     card.get_by_role("button", name="Acknowledge").click()
 

@@ -155,9 +155,12 @@ def test_the_session_ends_after_30_idle_minutes_and_after_a_shift_in_any_case(co
 
 def test_an_idle_page_reloads_itself_just_after_the_timeout(cole):
     page = cole.get("/dashboard/").content.decode()
-    assert f'<meta http-equiv="refresh" content="{access.IDLE_SECONDS + 5}">' in page
+    wait = access.IDLE_SECONDS + 5
+    assert f'<meta name="idle-reload-seconds" content="{wait}">' in page  # idle.js
+    assert f'<noscript><meta http-equiv="refresh" content="{wait}"></noscript>' in page
     # The board refreshes itself by polling instead.
-    assert 'http-equiv="refresh"' not in cole.get("/dashboard/alerts/").content.decode()
+    board = cole.get("/dashboard/alerts/").content.decode()
+    assert 'http-equiv="refresh"' not in board and "idle-reload-seconds" not in board
 
 
 # --- Caching and CSRF -----------------------------------------------------------------------

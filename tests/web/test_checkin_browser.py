@@ -20,6 +20,7 @@ from notifications.tasks import send_deliveries
 from tests.browser import (
     SCREENSHOTS_DIR,
     WANT_SCREENSHOTS,
+    assert_accessible,
     chromium_context,
     console_errors,
     expect,
@@ -27,14 +28,8 @@ from tests.browser import (
 from tests.factories import PatientFactory, make_procedure
 
 PHONE = {"width": 390, "height": 844}
-SERIOUS = {"serious", "critical"}
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-try:
-    from axe_playwright_python.sync_playwright import Axe
-except ImportError:  # pragma: no cover - depends on the machine
-    Axe = None
 
 
 @pytest.fixture(params=[True, False], ids=["js", "no-js"])
@@ -48,18 +43,8 @@ def phone(request, tmp_path):
 
 
 def accessible(page) -> None:
-    """axe-core (WCAG 2.2 A and AA rules) finds nothing serious or critical on the page."""
-    if not page.context.javascript:
-        return  # axe runs as a script in the page; its run with JavaScript on covers it
-    if Axe is None:
-        pytest.fail("axe-playwright-python is not installed (requirements-dev.txt)")
-    results = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]})
-    found = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in results.response["violations"]
-        if v["impact"] in SERIOUS
-    ]
-    assert found == [], found
+    if page.context.javascript:  # axe runs as a script; its run with JavaScript on covers it
+        assert_accessible(page)
 
 
 def shot(page, name: str) -> None:

@@ -82,7 +82,7 @@ def block_edit(request, clinic, procedure_id):
         "nav": "patients",
         "clinic": clinic,
         "patient": block.patient,
-        "block": block,
+        "procedure": block,  # not "block": Django's {% block %} tags use that name
         "form": form,
     }
     return page(request, "dashboard/block_form.html", context, status=400 if form.errors else 200)
