@@ -230,13 +230,16 @@ def resolve_alert(alert: Alert, user, note: str) -> Alert:
     if alert.state == AlertState.RESOLVED:
         return alert
     now = timezone.now()
-    if alert.acknowledged_at is None:
+    unacknowledged = alert.acknowledged_at is None
+    if unacknowledged:
         alert.acknowledged_at, alert.acknowledged_by = now, user
     alert.state = AlertState.RESOLVED
     alert.resolved_at, alert.resolved_by, alert.resolution_note = now, user, note[:2000]
     alert.next_escalation_at = None
     alert.save()
     _stop_paging(alert)
+    if unacknowledged:  # the record says both: someone took it, and closed it
+        _event(alert, AlertEventKind.ACKNOWLEDGED, now, actor=user, detail="on resolving")
     _event(alert, AlertEventKind.RESOLVED, now, actor=user, detail=note)
     _notify_webhook(alert, paging.RESOLVED, now)
     return alert

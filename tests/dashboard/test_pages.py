@@ -470,3 +470,29 @@ def test_omar_sees_none_of_norths_patients_on_today_or_the_board(
         assert "North" not in page
     board = as_omar_browser.get("/dashboard/alerts/").context["board"]
     assert board.open == board.acknowledged == board.resolved == []
+
+
+# --- Who was paged, in words ------------------------------------------------------------------
+
+
+def test_the_alert_page_says_who_was_paged_how_and_what_became_of_it(
+    cole, nurse_nia, bens_block, settings
+):
+    settings.EMAIL_HOST = "mail.north.example.org"  # e-mail is a configured staff channel
+    nurse_nia.first_name, nurse_nia.email = "Nia", "nia@north.example.org"
+    nurse_nia.save(update_fields=["first_name", "email"])
+    now = timezone.now()
+    OnCallShift.objects.create(
+        clinic=bens_block.patient.clinic,
+        user=nurse_nia,
+        role="primary",
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=8),
+    )
+    alert = Alert.objects.get(pk=emergency(bens_block).findings.get().alert_events.get().alert_id)
+
+    page = text(cole.get(f"/dashboard/alerts/{alert.pk}/"))
+
+    assert "Paged Nia, on call (primary), by e-mail: waiting to be sent" in page
+    assert "first call: on call (primary)" in page
+    assert "step 0" not in page.lower() and "bowel_bladder" not in page

@@ -265,7 +265,9 @@ def test_resolving_needs_a_note_and_keeps_it(paging, block, report, as_nia):
     body = done.json()
     assert (body["state"], body["resolved_by"]) == ("resolved", "nia")
     assert body["resolution_note"] == "Called Ana; seen in ED, discharged."
-    assert [e["kind"] for e in body["events"]][-1] == "resolved"
+    # Never acknowledged before: the record says both, by Nia, at the same moment.
+    kinds = [(e["kind"], e["actor"]) for e in body["events"]][-2:]
+    assert kinds == [("acknowledged", "nia"), ("resolved", "nia")]
 
 
 def test_alert_detail_shows_the_events_and_the_entry_behind_it(paging, block, report, as_cole):

@@ -21,7 +21,7 @@ from diary.models import CheckInStatus, ProcedureKind, ProcedureStatus
 from diary.services import DiaryError
 from diary.triage import RULE_TITLES
 from notifications import alerts
-from web.dashboard import queries
+from web.dashboard import paged, queries
 from web.dashboard.access import IDLE_SECONDS, is_htmx, page, staff_only, start_session
 
 # --- Signing in and out --------------------------------------------------------------------
@@ -171,6 +171,8 @@ def _alert_context(clinic, alert_id, **extra):
         "now": timezone.now(),
         "alert": alert,
         "rule_title": RULE_TITLES.get(alert.rule, alert.rule),
+        "paged": paged.paged(alert),
+        "step_words": paged.step_words(alert.escalation_step),
         "entries": [
             (entry, queries.symptoms(entry))
             for entry in sorted(entries, key=lambda e: (e.recorded_at, e.pk))

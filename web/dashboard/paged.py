@@ -1,0 +1,70 @@
+"""Who was paged for an alert, in words a nurse reads ("Paged Nia, primary, by SMS at 02:13:
+delivered"), never "step 0" or a delivery status code."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from notifications.models import Alert, Channel, Delivery, DeliveryStatus, Purpose
+from notifications.oncall import display_name
+
+# notifications.paging: who each escalation step pages.
+STEP_ROLES = {0: "on call (primary)", 1: "backup", 2: "clinic admin"}
+CHANNEL_WORDS = {
+    Channel.SMS: "by SMS",
+    Channel.EMAIL: "by e-mail",
+    Channel.PUSH: "by push to their phone",
+    Channel.WEBHOOK: "through the paging system",
+}
+OUTCOME_WORDS = {
+    DeliveryStatus.PENDING: "waiting to be sent",
+    DeliveryStatus.SENDING: "being sent",
+    DeliveryStatus.SENT: "sent (the provider took it)",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.CANCELLED: "not sent (no longer needed)",
+}
+
+
+@dataclass(frozen=True)
+class PageLine:
+    at: datetime
+    words: str
+    outcome: str
+    failed: bool
+
+
+def step_words(step: int | None) -> str:
+    if step is None:
+        return ""
+    return STEP_ROLES.get(step, "everyone, again")
+
+
+def paged(alert: Alert) -> list[PageLine]:
+    """Every page and webhook event of the alert, oldest first: one query."""
+    deliveries = (
+        Delivery.objects.filter(alert=alert).select_related("staff").order_by("created_at", "id")
+    )
+    proceduralist = alert.procedure.proceduralist_id if alert.pages_proceduralist else None
+    return [_line(d, proceduralist) for d in deliveries]
+
+
+def _line(delivery: Delivery, proceduralist: int | None) -> PageLine:
+    how = CHANNEL_WORDS.get(delivery.channel, delivery.channel)
+    if delivery.purpose == Purpose.ALERT_WEBHOOK:
+        words = f"Told the clinic's paging system ({delivery.event})"
+    elif delivery.staff is not None:
+        role = step_words(delivery.step)
+        if delivery.step == 0 and delivery.staff_id == proceduralist:
+            role = "the proceduralist"
+        verb = "Paged" if delivery.event in ("triggered", "escalated") else "Told"
+        words = f"{verb} {display_name(delivery.staff)}, {role}, {how}"
+    else:
+        words = f"Paged the clinic's fallback contact {how} ({delivery.address})"
+    outcome = OUTCOME_WORDS.get(delivery.status, delivery.status)
+    if delivery.status == DeliveryStatus.FAILED and delivery.last_error:
+        outcome = f"failed: {delivery.last_error}"
+    return PageLine(
+        at=delivery.created_at,
+        words=words,
+        outcome=outcome,
+        failed=delivery.status == DeliveryStatus.FAILED,
+    )
