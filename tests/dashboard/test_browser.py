@@ -89,6 +89,7 @@ def test_dr_cole_opens_a_block_and_sees_its_chart_and_verdict(chromium, live_ser
     assert page.errors == []  # nothing refused by the Content-Security-Policy
     assert_accessible(page)
     page.get_by_role("link", name="Today").click()
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
     assert_accessible(page)
 
 

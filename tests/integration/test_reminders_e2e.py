@@ -21,6 +21,7 @@ from tests.integration.processes import (
     wait_for_ticks,
     worker,
 )
+from tests.links import checkin_opened_by, link_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -90,7 +91,7 @@ def test_anas_phone_gets_one_push_for_her_check_in_on_time(
     collapse_id = f"checkin-{checkin.pk}-{checkin.plan_version}-checkin_reminder"
     assert message["token"] == "fcm-token-of-anas-phone"
     assert message["notification"] == {"title": "Pain diary", "body": BODY}
-    assert message["data"]["url"].endswith(f"/app/checkins/{checkin.pk}")
+    assert checkin_opened_by(message["data"]["url"]) == checkin.pk
     assert message["data"]["collapse_id"] == collapse_id
     assert message["android"]["collapse_key"] == collapse_id
     assert message["apns"]["headers"]["apns-collapse-id"] == collapse_id
@@ -123,7 +124,8 @@ def test_ben_without_the_app_gets_one_text_message_on_time(
     assert text.form["To"] == ben.phone
     assert text.form["From"] == "+442079460999"
     assert text.form["Body"].startswith(f"{BODY} http")
-    assert text.form["Body"].endswith(f"/app/checkins/{checkin.pk}")
+    assert text.form["Body"].endswith(link_in(text.form["Body"]))
+    assert checkin_opened_by(link_in(text.form["Body"])) == checkin.pk
     assert_nothing_clinical(text.form["Body"], ben)
 
     delivery = sent_once(checkin, Channel.SMS)
@@ -157,7 +159,7 @@ def test_a_patient_with_only_an_email_address_gets_one_email_on_time(
     assert email["Subject"] == "Pain diary"
     body = email.get_content()
     assert body.startswith(BODY)
-    assert f"/app/checkins/{checkin.pk}" in body
+    assert checkin_opened_by(link_in(body)) == checkin.pk
     assert_nothing_clinical(body, cara)
 
     delivery = sent_once(checkin, Channel.EMAIL)

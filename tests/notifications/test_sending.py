@@ -7,13 +7,11 @@ and Twilio are pytest-httpserver, e-mail is aiosmtpd; the tests call the sender 
 """
 
 import json
-import re
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from diary import services as diary
@@ -27,6 +25,7 @@ from notifications.models import (
     Purpose,
 )
 from tests.factories import PatientFactory, make_procedure
+from tests.links import checkin_opened_by, link_in
 from tests.notifications.conftest import (
     ANAS_EMAIL,
     ANAS_NUMBER,
@@ -60,23 +59,10 @@ def attempts(delivery) -> list[DeliveryAttempt]:
     return list(DeliveryAttempt.objects.filter(delivery=delivery).order_by("id"))
 
 
-LINK = re.compile(r"(https?://\S+/c/[A-Za-z0-9_-]{22})$")
-
-
-def link_in(text: str) -> str:
-    """The web check-in link a message ends with."""
-    found = LINK.search(text.strip())
-    assert found, f"no web check-in link at the end of {text!r}"
-    return found.group(1)
-
-
 def assert_opens_checkin(url: str, block, key="h2") -> None:
     """The link opens the patient's web check-in at that check-in's questions."""
-    checkin = CheckIn.objects.get(procedure=block, key=key)
     assert url.startswith(settings.WEB_CHECKIN_URL)
-    landing = Client().get(url[len(settings.SITE_URL) :] if url.startswith("http") else url)
-    assert landing.status_code == 302, landing.content[:300]
-    assert landing["Location"].endswith(f"/checkins/{checkin.id}/")
+    assert checkin_opened_by(url) == CheckIn.objects.get(procedure=block, key=key).pk
 
 
 # --- Exactly once -------------------------------------------------------------------------

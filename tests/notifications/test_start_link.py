@@ -9,10 +9,10 @@ from django.test import Client
 from diary.models import PatientStatus
 from notifications import messages
 from notifications.models import Delivery, DeliveryStatus, Purpose
+from tests.links import link_in
 
 pytestmark = pytest.mark.django_db
 
-LINK = re.compile(r"(https?://\S+/c/[A-Za-z0-9_-]{22})$")
 # GSM 03.38's basic character set: a text of these alone costs one segment per 160.
 GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -41,7 +41,7 @@ def test_dr_cole_texts_ana_her_start_link_and_it_opens_her_diary(as_cole, ana, r
     worker()
     [text] = receivers.texts
     assert text.address == ana.phone
-    url = LINK.search(text.body["Body"]).group(1)
+    url = link_in(text.body["Body"])
     assert text.body["Body"] == f"North: your pain diary after your procedure. Open: {url}"
     assert opens_the_diary_of(url, ana)
     delivery = Delivery.objects.get(purpose=Purpose.START_LINK)
@@ -54,7 +54,7 @@ def test_the_start_link_by_e_mail(as_cole, ana, receivers, worker):
 
     [email] = receivers.emails
     assert email["To"] == ana.email
-    url = LINK.search(email.get_content().strip()).group(1)
+    url = link_in(email.get_content())
     assert opens_the_diary_of(url, ana)
 
 
