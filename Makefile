@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 # Options for bench/ingest, e.g. `make bench BENCH_ARGS="--duration 30"`.
 BENCH_ARGS ?=
 
-.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts clean distclean
+.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts bench-pages clean distclean
 
 help:
 	@echo "make run     set up .venv, migrate, load demo data, start web, workers and beat"
@@ -31,6 +31,7 @@ help:
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make schema  validate the OpenAPI schema (fails on warnings)"
 	@echo "make bench   run bench/ingest (also: make bench-dispatch, make bench-alerts)"
+	@echo "make bench-pages  time the staff pages and list endpoints at 100 and 2,000 patients"
 	@echo "make clean   remove var/ (local database, broker, beat schedule) and caches"
 	@echo "make distclean  clean, and remove .venv"
 
@@ -99,6 +100,9 @@ bench-dispatch: venv
 
 bench-alerts: venv
 	$(BIN)/python bench/alert_latency $(BENCH_ARGS)
+
+bench-pages: venv
+	$(BIN)/python bench/pages $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

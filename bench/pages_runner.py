@@ -1,13 +1,14 @@
 """bench/pages: how the staff pages and list endpoints grow with the clinic's size.
 
 For each size: a fresh PostgreSQL database (``diary_scale_<patients>``), seeded by
-``bench.pages_seed``, one gunicorn on it, then every page requested one after another
-(warm-up first, then rounds that visit each page in turn, so drift hits all alike).
+``bench.pages_seed``, and a gunicorn on it. Then one client requests every page of every
+size in turn, one request at a time (warm-up rounds first), so drift hits all alike.
 Database, server and waiting come from ``bench.runner``; percentiles from
 ``bench.report``. Talks only to 127.0.0.1.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import signal
@@ -37,7 +38,7 @@ SEED_TIMEOUT_S = 600
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="bench/pages", description=__doc__)
     parser.add_argument("--sizes", default="100,2000", help="patients per clinic, comma-separated")
-    parser.add_argument("--rounds", type=int, default=40, help="requests to each page per size")
+    parser.add_argument("--rounds", type=int, default=50, help="requests to each page per size")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--keep-db", action="store_true", help="leave the databases afterwards")
     args = parser.parse_args(argv)
@@ -72,46 +73,49 @@ def get(port: int, path: str, seeded: dict) -> tuple[float, int]:
     return elapsed, len(body)
 
 
-def measure_size(patients: int, args, workdir: Path) -> dict:
+def serve_size(patients: int, args, workdir: Path, stack: contextlib.ExitStack) -> dict:
+    """A seeded database and a gunicorn on it; the stack stops and drops them."""
     database = f"diary_scale_{patients}"
     env = runner.bench_env(database, use_redis=True)
     env["REDIS_URL"] = REDIS_URL
     log = workdir / f"gunicorn-{patients}.log"
-    server = None
-    try:
-        print(f"database {database}: create, migrate, seed {patients} patients")
-        runner.recreate_database(database)
-        runner.run_python(["manage.py", "migrate", "--noinput"], env)
-        seeded = seed(env, patients, workdir)
-        print(f"  seeded: {seeded['seeded']}")
-        port = runner.free_port()
-        server = runner.start_gunicorn(env, port, args.workers, log)
-        runner.wait_until_ready(server, port, log)
-        for _ in range(WARMUP):
-            for path in PAGES.values():
-                get(port, path, seeded)
-        latencies = {name: [] for name in PAGES}
-        sizes = {}
-        for _ in range(args.rounds):
-            for name, path in PAGES.items():
-                elapsed, sizes[name] = get(port, path, seeded)
-                latencies[name].append(elapsed)
-        return {
+    print(f"database {database}: create, migrate, seed {patients} patients")
+    runner.recreate_database(database)
+    if not args.keep_db:
+        stack.callback(runner.drop_database, database)
+    runner.run_python(["manage.py", "migrate", "--noinput"], env)
+    seeded = seed(env, patients, workdir)
+    print(f"  seeded: {seeded['seeded']}")
+    port = runner.free_port()
+    server = runner.start_gunicorn(env, port, args.workers, log)
+    stack.callback(runner.stop, server)
+    runner.wait_until_ready(server, port, log)
+    return {"port": port, "seeded": seeded, "log": log}
+
+
+def measure(servers: dict[int, dict], rounds: int) -> dict[int, dict]:
+    """Every page of every size in turn, round after round: drift (other work on the
+    machine) hits all sizes alike, so their ratio holds even when the times move."""
+    latencies = {size: {name: [] for name in PAGES} for size in servers}
+    sizes = {size: {} for size in servers}
+    for number in range(WARMUP + rounds):
+        for name, path in PAGES.items():
+            for size, server in servers.items():
+                elapsed, sizes[size][name] = get(server["port"], path, server["seeded"])
+                if number >= WARMUP:
+                    latencies[size][name].append(elapsed)
+    return {
+        size: {
             name: {
-                "p50": percentile_ms(sorted(latencies[name]), 0.50),
-                "p95": percentile_ms(sorted(latencies[name]), 0.95),
-                "kb": sizes[name] / 1024,
-                "queries": seeded["pages"][name]["queries"],
+                "p50": percentile_ms(sorted(latencies[size][name]), 0.50),
+                "p95": percentile_ms(sorted(latencies[size][name]), 0.95),
+                "kb": sizes[size][name] / 1024,
+                "queries": servers[size]["seeded"]["pages"][name]["queries"],
             }
             for name in PAGES
         }
-    except Exception:
-        print(runner.tail(log))
-        raise
-    finally:
-        runner.stop(server)
-        if not args.keep_db:
-            runner.drop_database(database)
+        for size in servers
+    }
 
 
 def print_table(results: dict[int, dict]) -> None:
@@ -144,9 +148,22 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if not runner.redis_answers():
         print("Redis on 127.0.0.1:6379 does not answer: the cache falls back to local memory.")
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir:
-        results = {size: measure_size(size, args, Path(workdir)) for size in args.sizes}
+    # The stack stops the servers and drops the databases before the logs' directory goes.
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir,
+        contextlib.ExitStack() as stack,
+    ):
+        servers = {size: serve_size(size, args, Path(workdir), stack) for size in args.sizes}
+        try:
+            results = measure(servers, args.rounds)
+        except Exception:
+            for server in servers.values():
+                print(runner.tail(server["log"]))
+            raise
     print_table(results)
     print(f"server: gunicorn {args.workers} sync workers, DEBUG=false; {runner.postgres_version()}")
-    print(f"load: one client, {args.rounds} requests to each page after {WARMUP} warm-up rounds")
+    print(
+        f"load: one client, {args.rounds} requests to each page of each size, interleaved, "
+        f"after {WARMUP} warm-up rounds"
+    )
     return 0

@@ -73,8 +73,8 @@ def test_today_reads_the_same_queries_for_3_blocks_as_for_30(
 ):
     for block in blocks(north, count)[::3]:
         raise_alert(block)
-    # As pinned in test_pages: 18, whether the page holds 3 rows or a full page of 25.
-    with django_assert_num_queries(18):
+    # As pinned in test_pages: 17, whether the page holds 3 rows or a full page of 20.
+    with django_assert_num_queries(17):
         response = cole.get("/dashboard/")
     assert len(response.context["recent"]) == min(count, queries.TODAY_SHOWN)
 
@@ -89,22 +89,22 @@ def test_today_shows_a_page_of_the_most_urgent_blocks_and_links_to_the_rest(cole
     page = text(response)
 
     rows = response.context["recent"]
-    assert len(rows) == queries.TODAY_SHOWN == 25
+    assert len(rows) == queries.TODAY_SHOWN == 20
     # Open before taken, emergency before urgent; then the newest blocks.
     assert [row.alerts for row in rows[:3]] == [[emergency], [newest_alert], [taken]]
-    assert [row.procedure for row in rows[3:]] == made[:22]
+    assert [row.procedure for row in rows[3:]] == made[:17]
     assert "Blocks in the last 72 hours 30" in page
-    assert "Blocks 1 to 25 of 30 (page 1 of 2)" in page
+    assert "Blocks 1 to 20 of 30 (page 1 of 2)" in page
     assert 'href="?page=2#recent-title"' in response.content.decode()
     # Verdicts for the rows shown only.
     assert all(row.verdict is not None for row in rows)
 
     second = cole.get("/dashboard/?page=2")
-    assert [row.procedure for row in second.context["recent"]] == made[22:27]
-    assert "Blocks 26 to 30 of 30 (page 2 of 2)" in text(second)
+    assert [row.procedure for row in second.context["recent"]] == made[17:27]
+    assert "Blocks 21 to 30 of 30 (page 2 of 2)" in text(second)
     # A page past the end shows the last; nonsense shows the first.
-    assert cole.get("/dashboard/?page=9").context["recent_window"].number == 2
-    assert cole.get("/dashboard/?page=x").context["recent_window"].number == 1
+    assert cole.get("/dashboard/?page=9").context["recent_page"].number == 2
+    assert cole.get("/dashboard/?page=x").context["recent_page"].number == 1
 
 
 def test_a_block_waiting_for_an_answer_comes_before_one_with_missed_check_ins(cole, ana, ben):
@@ -134,7 +134,7 @@ def test_today_lists_the_most_urgent_live_alerts_and_counts_them_all(cole, north
     # Then the urgent ones, the longest waiting first.
     assert shown[1].procedure == made[11]
     assert "Alerts not yet resolved 13" in text(response)
-    assert "The 10 most urgent of 13; the alert board has them all." in text(response)
+    assert "The 5 most urgent of 13; the alert board has them all." in text(response)
 
 
 # --- The alert board ------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, Max, OuterRef, Q, Subquery, When
-from django.db.models.functions import Coalesce
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, Max, OuterRef, Q, Subquery, Sum, When
 from django.shortcuts import get_object_or_404
 
 from diary.models import (
@@ -55,15 +55,12 @@ def urgency(alert: Alert) -> tuple:
 # ``urgency`` as one number, so that the database sorts and cuts a long list and only the
 # rows shown are read: open before taken (100), then severity (10 a step), then priority.
 _TOP_SEVERITY = max(SEVERITY_ORDER.values())
+_SEVERITY_RANK = [
+    When(severity=s, then=(_TOP_SEVERITY - o) * 10) for s, o in SEVERITY_ORDER.items()
+]
 ALERT_RANK = (
     Case(When(state=AlertState.OPEN, then=0), default=100)
-    + Case(
-        *(
-            When(severity=s, then=(_TOP_SEVERITY - order) * 10)
-            for s, order in SEVERITY_ORDER.items()
-        ),
-        default=_TOP_SEVERITY * 10,
-    )
+    + Case(*_SEVERITY_RANK, default=_TOP_SEVERITY * 10)
     + Case(When(priority="high", then=0), default=1)
 )
 # A block without a live alert: after every block that has one (as if taken, no severity).
@@ -71,39 +68,13 @@ NO_ALERT_RANK = 100 + _TOP_SEVERITY * 10 + 1
 BY_URGENCY = ("rank", "created_at", "id")
 
 
-@dataclass
-class Window:
-    """One page of a list too long to show whole: its rows, and where they sit in it."""
-
-    rows: list
-    total: int
-    number: int  # from 1
-    size: int
-
-    pages = property(lambda self: max(1, -(-self.total // self.size)))
-    has_previous = property(lambda self: self.number > 1)
-    has_next = property(lambda self: self.number < self.pages)
-    first = property(lambda self: (self.number - 1) * self.size + 1 if self.rows else 0)
-    last = property(lambda self: (self.number - 1) * self.size + len(self.rows))
-
-
-def page_number(value: str | None) -> int:
-    """A page asked for in the query string; anything but a positive number is the first."""
-    return int(value) if value and value.isdigit() and int(value) > 0 else 1
-
-
-def window(queryset, total: int, number: int, size: int) -> Window:
-    number = min(number, max(1, -(-total // size)))  # past the end: the last page
-    start = (number - 1) * size
-    return Window(rows=list(queryset[start : start + size]), total=total, number=number, size=size)
-
-
 # --- Today ---------------------------------------------------------------------------------
 
 # Rows of one page of a Today section: a screenful a nurse reads, whatever the clinic's size.
-TODAY_SHOWN = 25
+TODAY_SHOWN = 20
+COMING_SHOWN = 10
 # Live alerts listed on Today; the board has them all.
-TODAY_ALERTS_SHOWN = 10
+TODAY_ALERTS_SHOWN = 5
 
 
 @dataclass
@@ -128,54 +99,57 @@ class BlockRow:
         return duration(self.latest_minutes) if self.latest_minutes is not None else ""
 
 
-def _checkins_with(status: str):
-    counted = CheckIn.objects.filter(procedure=OuterRef("pk"), status=status).order_by()
-    return Coalesce(Subquery(counted.values("procedure").annotate(n=Count("id")).values("n")), 0)
+# Check-ins waiting for an answer, then missed ones, as one number (a block has far fewer
+# than 1,000): one pass over the block's check-ins instead of a subquery for each status.
+_CHECKIN_RANK = Sum(
+    Case(When(status=CheckInStatus.DUE, then=1000), When(status=CheckInStatus.MISSED, then=1))
+)
 
 
-def today(
-    clinic: Clinic, now: datetime, recent_page: int = 1, coming_page: int = 1
-) -> tuple[Window, Window]:
+def today(clinic: Clinic, now: datetime, recent_page=1, coming_page=1) -> tuple[Page, Page]:
     """One page each of the clinic's blocks of the last 72 h (most urgent first: live
     alerts, then check-ins waiting for an answer, then missed ones, then the newest) and
-    of the next 24 h (soonest first). Only the rows shown are read in full."""
-    in_view = Procedure.objects.filter(
-        patient__clinic=clinic, performed_at__gte=now - RECENT, performed_at__lte=now + COMING
-    ).exclude(status=ProcedureStatus.CANCELLED)
-    totals = in_view.aggregate(
-        recent=Count("pk", filter=Q(performed_at__lte=now)),
-        coming=Count("pk", filter=Q(performed_at__gt=now)),
+    of the next 24 h (soonest first). Only the rows shown are read in full. A page past
+    the end is the last; one that is not a number, the first."""
+    top_alert = Alert.objects.filter(procedure=OuterRef("pk"), state__in=LIVE)
+    checkins = CheckIn.objects.filter(procedure=OuterRef("pk")).order_by().values("procedure")
+    # Ranked in one light query (a few numbers per block): both sections' order and size.
+    ranked = (
+        Procedure.objects.filter(
+            patient__clinic=clinic, performed_at__gte=now - RECENT, performed_at__lte=now + COMING
+        )
+        .exclude(status=ProcedureStatus.CANCELLED)
+        .annotate(
+            alert_rank=Subquery(
+                top_alert.annotate(rank=ALERT_RANK).order_by("rank").values("rank")[:1]
+            ),
+            checkin_rank=Subquery(checkins.annotate(n=_CHECKIN_RANK).values("n")),
+        )
+        .values_list("pk", "performed_at", "alert_rank", "checkin_rank")
     )
+    recent, coming = [], []
+    for pk, performed_at, alert_rank, checkin_rank in ranked:
+        if performed_at <= now:
+            key = (alert_rank or NO_ALERT_RANK, -(checkin_rank or 0), -performed_at.timestamp())
+            recent.append((*key, -pk, pk))
+        else:
+            coming.append((performed_at, pk, pk))
+    recent = Paginator([k[-1] for k in sorted(recent)], TODAY_SHOWN).get_page(recent_page)
+    coming = Paginator([k[-1] for k in sorted(coming)], COMING_SHOWN).get_page(coming_page)
     latest = DiaryEntry.objects.filter(
         procedure=OuterRef("pk"), recorded_at__gte=OuterRef("performed_at")
     ).order_by("-recorded_at", "-id")
-    top_alert = Alert.objects.filter(procedure=OuterRef("pk"), state__in=LIVE).annotate(
-        rank=ALERT_RANK
+    shown = Procedure.objects.filter(pk__in=[*recent, *coming]).select_related(
+        "patient", "proceduralist"
     )
-    recent = (
-        in_view.filter(performed_at__lte=now)
-        .select_related("patient", "proceduralist")
-        .annotate(
-            alert_rank=Coalesce(
-                Subquery(top_alert.order_by("rank").values("rank")[:1]), NO_ALERT_RANK
-            ),
-            due_n=_checkins_with(CheckInStatus.DUE),
-            missed_n=_checkins_with(CheckInStatus.MISSED),
-            latest_pain=Subquery(latest.values("pain_score")[:1]),
-            latest_at=Subquery(latest.values("recorded_at")[:1]),
-        )
-        .order_by("alert_rank", "-due_n", "-missed_n", "-performed_at", "-id")
+    shown = shown.annotate(
+        latest_pain=Subquery(latest.values("pain_score")[:1]),
+        latest_at=Subquery(latest.values("recorded_at")[:1]),
     )
-    coming = (
-        in_view.filter(performed_at__gt=now)
-        .select_related("patient", "proceduralist")
-        .order_by("performed_at", "id")
-    )
-    recent = window(recent, totals["recent"], recent_page, TODAY_SHOWN)
-    coming = window(coming, totals["coming"], coming_page, TODAY_SHOWN)
-    recent.rows = [_block_row(block) for block in recent.rows]
-    coming.rows = [BlockRow(procedure=block) for block in coming.rows]
-    rows = {row.procedure.pk: row for row in recent.rows}
+    blocks = {block.pk: block for block in shown}
+    recent.object_list = [_block_row(blocks[pk]) for pk in recent]
+    coming.object_list = [BlockRow(procedure=blocks[pk]) for pk in coming]
+    rows = {row.procedure.pk: row for row in recent}
     # Counted apart: aggregating in the blocks' query would group by every selected column.
     counts = (
         CheckIn.objects.filter(procedure__in=rows)

@@ -142,16 +142,13 @@ class StaffLogoutView(LogoutView):
 def today(request, clinic):
     now = timezone.now()
     recent, coming = queries.today(
-        clinic,
-        now,
-        recent_page=queries.page_number(request.GET.get("page")),
-        coming_page=queries.page_number(request.GET.get("coming")),
+        clinic, now, recent_page=request.GET.get("page"), coming_page=request.GET.get("coming")
     )
     # Verdicts for the rows shown only: each one reads the block's entries and rules.
     verdicts = review.procedure_responses(
-        [row.procedure for row in recent.rows if _verdict_applies(row.procedure)]
+        [row.procedure for row in recent if _verdict_applies(row.procedure)]
     )
-    for row in recent.rows:
+    for row in recent:
         row.verdict = verdicts.get(row.procedure.pk)
     live_alerts, live_count = queries.live_alerts(clinic)
     return _page(
@@ -161,10 +158,10 @@ def today(request, clinic):
             "nav": "today",
             "clinic": clinic,
             "now": now,
-            "recent": recent.rows,
-            "recent_window": recent,
-            "coming": coming.rows,
-            "coming_window": coming,
+            "recent": recent.object_list,
+            "recent_page": recent,
+            "coming": coming.object_list,
+            "coming_page": coming,
             "live_alerts": live_alerts,
             "live_count": live_count,
         },
