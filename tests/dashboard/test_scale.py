@@ -73,7 +73,7 @@ def test_today_reads_the_same_queries_for_3_blocks_as_for_30(
 ):
     for block in blocks(north, count)[::3]:
         raise_alert(block)
-    # As pinned in test_pages: 17, whether the page holds 3 rows or a full page of 20.
+    # As pinned in test_pages: 17, whether the page holds 3 rows or a full page of 10.
     with django_assert_num_queries(17):
         response = cole.get("/dashboard/")
     assert len(response.context["recent"]) == min(count, queries.TODAY_SHOWN)
@@ -89,21 +89,21 @@ def test_today_shows_a_page_of_the_most_urgent_blocks_and_links_to_the_rest(cole
     page = text(response)
 
     rows = response.context["recent"]
-    assert len(rows) == queries.TODAY_SHOWN == 20
+    assert len(rows) == queries.TODAY_SHOWN == 10
     # Open before taken, emergency before urgent; then the newest blocks.
     assert [row.alerts for row in rows[:3]] == [[emergency], [newest_alert], [taken]]
-    assert [row.procedure for row in rows[3:]] == made[:17]
+    assert [row.procedure for row in rows[3:]] == made[:7]
     assert "Blocks in the last 72 hours 30" in page
-    assert "Blocks 1 to 20 of 30 (page 1 of 2)" in page
+    assert "Blocks 1 to 10 of 30 (page 1 of 3)" in page
     assert 'href="?page=2#recent-title"' in response.content.decode()
     # Verdicts for the rows shown only.
     assert all(row.verdict is not None for row in rows)
 
     second = cole.get("/dashboard/?page=2")
-    assert [row.procedure for row in second.context["recent"]] == made[17:27]
-    assert "Blocks 21 to 30 of 30 (page 2 of 2)" in text(second)
+    assert [row.procedure for row in second.context["recent"]] == made[7:17]
+    assert "Blocks 11 to 20 of 30 (page 2 of 3)" in text(second)
     # A page past the end shows the last; nonsense shows the first.
-    assert cole.get("/dashboard/?page=9").context["recent_page"].number == 2
+    assert cole.get("/dashboard/?page=9").context["recent_page"].number == 3
     assert cole.get("/dashboard/?page=x").context["recent_page"].number == 1
 
 
@@ -167,11 +167,11 @@ def test_the_board_shows_the_most_urgent_open_alerts_and_counts_the_rest(cole, n
     page = text(response)
 
     board = response.context["board"]
-    assert len(board.open) == queries.BOARD_SHOWN == 12
+    assert len(board.open) == queries.BOARD_SHOWN == 6
     assert board.open[0] == emergency
-    assert [a.procedure for a in board.open[1:]] == made[:-12:-1]  # the longest waiting
+    assert [a.procedure for a in board.open[1:]] == made[:-6:-1]  # the longest waiting
     assert "Open 21" in page
-    assert "9 more open alerts, less urgent or raised later: show all 21 open alerts" in page
+    assert "15 more open alerts, less urgent or raised later: show all 21 open alerts" in page
     assert "21 open alerts (1 emergency); 0 acknowledged" in page
 
     everything = cole.get("/dashboard/alerts/?all=1")
@@ -182,7 +182,7 @@ def test_the_board_shows_the_most_urgent_open_alerts_and_counts_the_rest(cole, n
 
 
 def test_a_change_to_an_alert_not_shown_still_refreshes_the_board(cole, north):
-    made = blocks(north, 14)
+    made = blocks(north, 8)
     alerts = [raise_alert(block, minutes_ago=100 - number) for number, block in enumerate(made)]
     page = cole.get("/dashboard/alerts/").content.decode()
     poll = re.search(r'hx-get="([^"]+)"\s+hx-trigger', page).group(1)

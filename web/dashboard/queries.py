@@ -70,9 +70,10 @@ BY_URGENCY = ("rank", "created_at", "id")
 
 # --- Today ---------------------------------------------------------------------------------
 
-# Rows of one page of a Today section: a screenful a nurse reads, whatever the clinic's size.
-TODAY_SHOWN = 20
-COMING_SHOWN = 10
+# Rows of one page of a Today section: a screenful a nurse reads, whatever the clinic's size
+# (rendering a row costs about as much as the rest of the page, bench/pages).
+TODAY_SHOWN = 10
+COMING_SHOWN = 5
 # Live alerts listed on Today; the board has them all.
 TODAY_ALERTS_SHOWN = 5
 
@@ -126,6 +127,7 @@ def today(clinic: Clinic, now: datetime, recent_page=1, coming_page=1) -> tuple[
             checkin_rank=Subquery(checkins.annotate(n=_CHECKIN_RANK).values("n")),
         )
         .values_list("pk", "performed_at", "alert_rank", "checkin_rank")
+        .order_by()  # sorted below, with the ranks
     )
     recent, coming = [], []
     for pk, performed_at, alert_rank, checkin_rank in ranked:
@@ -192,7 +194,7 @@ def live_alerts(clinic: Clinic, limit: int = TODAY_ALERTS_SHOWN) -> tuple[list[A
 # --- The alert board ------------------------------------------------------------------------
 
 # Cards in each of the board's lists: the most urgent; a line says how many more there are.
-BOARD_SHOWN = 12
+BOARD_SHOWN = 6
 
 
 @dataclass
