@@ -177,18 +177,24 @@ def _block_row(block: Procedure) -> BlockRow:
     )
 
 
-def _live(clinic: Clinic, *states: str):
-    return (
+def _live(clinic: Clinic, *states: str, limit: int | None = None):
+    """The most urgent live alerts (of ``states``), with their patients and blocks."""
+    ranked = (
         Alert.objects.filter(clinic=clinic, state__in=states or LIVE)
-        .select_related("patient", "procedure", "acknowledged_by")
         .annotate(rank=ALERT_RANK)
         .order_by(*BY_URGENCY)
     )
+    # Cut first, join after: joined before the cut, PostgreSQL hashes every patient and
+    # block of the clinic to find the few shown.
+    shown = ranked.filter(pk__in=Subquery(ranked.values("pk")[:limit]))
+    return shown.select_related("patient", "procedure", "acknowledged_by")
 
 
 def live_alerts(clinic: Clinic, limit: int = TODAY_ALERTS_SHOWN) -> tuple[list[Alert], int]:
     """The most urgent open and acknowledged alerts, and how many there are in all."""
-    return list(_live(clinic)[:limit]), Alert.objects.filter(clinic=clinic, state__in=LIVE).count()
+    return list(_live(clinic, limit=limit)), Alert.objects.filter(
+        clinic=clinic, state__in=LIVE
+    ).count()
 
 
 # --- The alert board ------------------------------------------------------------------------
@@ -250,8 +256,8 @@ def board(clinic: Clinic, now: datetime, show_all: bool = False) -> Board:
         "patient", "procedure", "resolved_by"
     )
     return Board(
-        open=list(_live(clinic, AlertState.OPEN)[:limit]),
-        acknowledged=list(_live(clinic, AlertState.ACKNOWLEDGED)[:limit]),
+        open=list(_live(clinic, AlertState.OPEN, limit=limit)),
+        acknowledged=list(_live(clinic, AlertState.ACKNOWLEDGED, limit=limit)),
         resolved=list(resolved.order_by("-resolved_at", "-id")[:RESOLVED_LIMIT]),
         on_call=oncall.on_call(clinic.pk, now),
         warnings=oncall.coverage_warnings(clinic, now),
