@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help venv run test lint schema bench bench-dispatch bench-alerts bench-checkin bench-drill \
-	bench-fs-pages clean distclean
+	bench-fs-pages bench-pages clean distclean
 
 help:
 	@echo "make run     set up .venv, migrate, load demo data, start web, workers and beat"
@@ -35,6 +35,7 @@ help:
 	@echo "             make bench-checkin)"
 	@echo "make bench-drill  fault drills: worker kill, dropped database sessions, Redis outage"
 	@echo "make bench-fs-pages  page latency on the embedded default (filesystem broker)"
+	@echo "make bench-pages  time the staff pages and list endpoints at 100 and 2,000 patients"
 	@echo "make clean   remove var/ (local database, broker, beat schedule) and caches"
 	@echo "make distclean  clean, and remove .venv"
 
@@ -113,6 +114,9 @@ bench-fs-pages: venv
 
 bench-checkin: venv
 	$(BIN)/python bench/checkin $(BENCH_ARGS)
+
+bench-pages: venv
+	$(BIN)/python bench/pages $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

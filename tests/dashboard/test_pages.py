@@ -252,13 +252,14 @@ def test_today_reads_the_same_number_of_queries_however_many_blocks_it_shows(
 
     blocks((2, 30))
     cole.get("/dashboard/")  # the session settles
-    # Session, user, membership, clinic, blocks, their check-ins counted, their alerts, the
-    # alert list, the session's new expiry (3 with its savepoint), and the verdicts: all
-    # blocks' entries at once, the clinic's rules (and the defaults they fall back to).
-    with django_assert_num_queries(15):
+    # Session, user, membership, clinic, the blocks ranked, those shown, their check-ins
+    # counted and their alerts, the most urgent live alerts and their count, the session's
+    # new expiry (3 with its savepoint), and the verdicts: the shown blocks' entries at once,
+    # their open check-ins, the clinic's rules (and the defaults they fall back to).
+    with django_assert_num_queries(17):
         assert len(cole.get("/dashboard/").context["recent"]) == 4
     blocks((5, 50))
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(17):
         assert len(cole.get("/dashboard/").context["recent"]) == 8
 
 

@@ -70,12 +70,16 @@ class StaffLogoutView(LogoutView):
 @require_GET
 def today(request, clinic):
     now = timezone.now()
-    recent, coming = queries.today(clinic, now)
+    recent, coming = queries.today(
+        clinic, now, recent_page=request.GET.get("page"), coming_page=request.GET.get("coming")
+    )
+    # Verdicts for the rows shown only: each one reads the block's entries and rules.
     verdicts = review.procedure_responses(
         [row.procedure for row in recent if _verdict_applies(row.procedure)]
     )
     for row in recent:
         row.verdict = verdicts.get(row.procedure.pk)
+    live_alerts, live_count = queries.live_alerts(clinic)
     return page(
         request,
         "dashboard/today.html",
@@ -83,9 +87,12 @@ def today(request, clinic):
             "nav": "today",
             "clinic": clinic,
             "now": now,
-            "recent": recent,
-            "coming": coming,
-            "live_alerts": queries.live_alerts(clinic),
+            "recent": recent.object_list,
+            "recent_page": recent,
+            "coming": coming.object_list,
+            "coming_page": coming,
+            "live_alerts": live_alerts,
+            "live_count": live_count,
         },
     )
 
@@ -139,21 +146,26 @@ def _verdict_applies(block) -> bool:
 @staff_only
 @require_GET
 def alert_board(request, clinic):
-    return page(request, "dashboard/board.html", _board_context(clinic))
+    return page(request, "dashboard/board.html", _board_context(clinic, _shows_all(request)))
 
 
 @staff_only
 @require_GET
 def board_fragment(request, clinic):
     """The board's content, polled by htmx; "no change" (204) when it would look the same."""
-    context = _board_context(clinic)
+    context = _board_context(clinic, _shows_all(request))
     if request.GET.get("v") == context["board"].version:
         return HttpResponse(status=204)
     return page(request, "dashboard/_board_response.html", context)
 
 
-def _board_context(clinic, **extra):
-    board = queries.board(clinic, timezone.now())
+def _shows_all(request) -> bool:
+    """?all=1: every live alert, not only the most urgent (the board says how many more)."""
+    return request.GET.get("all") == "1"
+
+
+def _board_context(clinic, show_all=False, **extra):
+    board = queries.board(clinic, timezone.now(), show_all=show_all)
     return {"nav": "board", "clinic": clinic, "board": board, **extra}
 
 
