@@ -6,13 +6,12 @@ Omar of South gets nothing of North's. The walk covers every URL of the dashboar
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import URLPattern, get_resolver, resolve
 from django.utils import timezone
 
 from diary import services
 from notifications.models import Alert, OnCallShift
-from tests.dashboard import emergency
+from tests.dashboard import emergency, signed_in
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,12 +42,6 @@ def world(north, dr_cole, ana, anas_block, bens_block):
         ends_at=timezone.now() + timedelta(hours=8),
     )
     return {"ana": ana, "block": anas_block, "alert": alert, "shift": shift}
-
-
-def client_of(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # (method, path, who may: "any" staff of North, "clinician" or "admin")
@@ -109,7 +102,7 @@ ROLES = {
 
 @pytest.mark.parametrize("who", sorted(ROLES))
 def test_each_role_may_do_what_it_is_for_and_nothing_else(request, world, who):
-    client = client_of(request.getfixturevalue(who))
+    client = signed_in(request.getfixturevalue(who))
     for method, path, needs in dashboard_actions(world):
         answer = getattr(client, method)(path)
         if needs in ROLES[who]:
@@ -119,7 +112,7 @@ def test_each_role_may_do_what_it_is_for_and_nothing_else(request, world, who):
 
 
 def test_omar_of_south_gets_nothing_of_norths(world, omar):
-    south = client_of(omar)
+    south = signed_in(omar)
     for method, path, _ in dashboard_actions(world):
         if path in (
             "/dashboard/",

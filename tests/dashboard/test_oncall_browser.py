@@ -14,12 +14,11 @@ from django.utils import timezone
 from notifications.messages import alert_url
 from notifications.models import Alert, AlertState, OnCallShift
 from tests.browser import (
-    SCREENSHOTS_DIR,
-    WANT_SCREENSHOTS,
     assert_accessible,
     chromium_context,
     console_errors,
     expect,
+    screenshot,
 )
 from tests.dashboard import PASSWORD, emergency
 
@@ -48,12 +47,6 @@ def sign_in(page, live_server, username, then=""):
     page.get_by_role("button", name="Sign in").click()
 
 
-def shot(page, name):
-    if WANT_SCREENSHOTS:
-        SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS_DIR / name, full_page=True)
-
-
 def test_mara_puts_nia_on_the_rota_and_nia_acknowledges_from_her_phone(
     tmp_path, live_server, mara, nurse_nia, bens_block, settings
 ):
@@ -80,7 +73,7 @@ def test_mara_puts_nia_on_the_rota_and_nia_acknowledges_from_her_phone(
         page.get_by_role("button", name="Add the shift").click()
         expect(page.get_by_role("status")).to_contain_text("Shift saved: nia.")
         assert_accessible(page)
-        shot(page, "rota.png")
+        screenshot(page, "rota.png")
         page.get_by_role("link", name="Clinic").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("settings")
         assert_accessible(page)
@@ -101,7 +94,7 @@ def test_mara_puts_nia_on_the_rota_and_nia_acknowledges_from_her_phone(
             "href", f"tel:{bens_block.patient.phone}"
         )
         assert_accessible(page)
-        shot(page, "alert-phone.png")
+        screenshot(page, "alert-phone.png")
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.get_by_role("term").filter(has_text="Acknowledged")).to_be_visible()
         assert errors == []

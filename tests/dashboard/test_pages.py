@@ -11,17 +11,11 @@ from django.test import Client
 from django.utils import timezone
 
 from notifications.models import Alert, AlertState, OnCallShift
-from tests.dashboard import PASSWORD, emergency, report, work_diary
+from tests.dashboard import PASSWORD, emergency, report, signed_in, work_diary
 from tests.factories import UserFactory, make_procedure
 from web.dashboard import access
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def htmx(client: Client, method: str, url: str, data=None):

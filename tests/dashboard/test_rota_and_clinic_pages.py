@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 
 from diary.models import RuleSet
 from notifications.models import AlertSettings, OnCallShift
+from tests.dashboard import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -20,12 +20,6 @@ NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
 def clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
