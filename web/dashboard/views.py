@@ -5,6 +5,8 @@ write only through the alert services. Every response says ``no-store``: nothing
 patient data may stay in a browser's cache after sign-out.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpResponse
@@ -160,8 +162,12 @@ def board_fragment(request, clinic):
 
 
 def _shows_all(request) -> bool:
-    """?all=1: every live alert, not only the most urgent (the board says how many more)."""
-    return request.GET.get("all") == "1"
+    """?all=1: every live alert, not only the most urgent (the board says how many more).
+    An action taken on the board (htmx) keeps the board's own choice, from its address."""
+    if request.GET.get("all") == "1":
+        return True
+    board_url = request.headers.get("HX-Current-URL", "")
+    return "all=1" in urlsplit(board_url).query.split("&")
 
 
 def _board_context(clinic, show_all=False, **extra):
@@ -213,7 +219,9 @@ def resolve(request, clinic, alert_id):
     except DiaryError as error:
         # 422 is swapped in by htmx (base.html's htmx-config), so the board shows why.
         if is_htmx(request):
-            context = _board_context(clinic, error=error.message, error_alert=alert)
+            context = _board_context(
+                clinic, _shows_all(request), error=error.message, error_alert=alert
+            )
             return page(request, "dashboard/_board_response.html", context, status=422)
         context = _alert_context(clinic, alert.pk, error=error.message)
         return page(request, "dashboard/alert.html", context, status=422)
@@ -222,7 +230,8 @@ def resolve(request, clinic, alert_id):
 
 def _after_action(request, clinic, alert):
     if is_htmx(request):
-        return page(request, "dashboard/_board_response.html", _board_context(clinic))
+        context = _board_context(clinic, _shows_all(request))
+        return page(request, "dashboard/_board_response.html", context)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
