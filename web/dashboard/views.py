@@ -23,7 +23,7 @@ from diary.models import CheckInStatus, ProcedureKind, ProcedureStatus
 from diary.services import DiaryError
 from diary.triage import RULE_TITLES
 from notifications import alerts
-from web.dashboard import paged, queries
+from web.dashboard import block_queries, paged, queries
 from web.dashboard.access import IDLE_SECONDS, is_htmx, page, staff_only, start_session
 
 # --- Signing in and out --------------------------------------------------------------------
@@ -102,12 +102,12 @@ def today(request, clinic):
 @staff_only
 @require_GET
 def procedure(request, clinic, procedure_id):
-    block = queries.procedure_of(clinic, procedure_id)
-    checkins = queries.checkins(block)
+    block = block_queries.procedure_of(clinic, procedure_id)
+    checkins = block_queries.checkins(block)
     missed = [c for c in checkins if c.status == CheckInStatus.MISSED]
     verdict = review.procedure_response(block)
     now = timezone.now()
-    others = queries.other_blocks(block)
+    others = block_queries.other_blocks(block)
     other_verdicts = review.procedure_responses([o for o in others if _verdict_applies(o)])
     readiness = review.rfa_readiness(block.patient)
     counted = sorted(
@@ -122,16 +122,16 @@ def procedure(request, clinic, procedure_id):
             "procedure": block,
             # The chart uses the verdict's readings and window whatever the block's kind.
             "verdict": verdict if _verdict_applies(block) else None,
-            "readings": queries.readings(block),
+            "readings": block_queries.readings(block),
             "checkins": checkins,
             "missed": missed,
-            "findings": queries.findings(block),
-            "alerts": queries.patient_alerts(block),
+            "findings": block_queries.findings(block),
+            "alerts": block_queries.patient_alerts(block),
             "others": [(other, other_verdicts.get(other.pk)) for other in others],
             "readiness": readiness,
             "readiness_blocks": counted,
-            "chart": queries.chart_data(block, checkins, verdict, now),
-            "chart_summary": queries.chart_summary(verdict, missed),
+            "chart": block_queries.chart_data(block, checkins, verdict, now),
+            "chart_summary": block_queries.chart_summary(verdict, missed),
         },
     )
 
@@ -192,7 +192,7 @@ def _alert_context(clinic, alert_id, **extra):
         "paged": paged.paged(alert),
         "step_words": paged.step_words(alert.escalation_step),
         "entries": [
-            (entry, queries.symptoms(entry))
+            (entry, block_queries.symptoms(entry))
             for entry in sorted(entries, key=lambda e: (e.recorded_at, e.pk))
         ],
         **extra,
