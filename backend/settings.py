@@ -127,10 +127,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto so secure cookies work, send
 # every plain-HTTP request to HTTPS, and tell browsers to come back over HTTPS only (HSTS).
 # The health check is exempt from the redirect: load balancers probe it over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
 if strict_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
     # A year, as browsers' preload lists expect; 0 switches it off (e.g. while trying TLS).
     SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 60 * 60)
     # Only the diary's own name and those under it (diary.clinic.example, *.diary.clinic...).
