@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Diary ------------------------------------------------------------------------
 ENROLLMENT_CODE_TTL_DAYS = 14
+# A staff API token unused this long stops working (sliding: each use restarts it).
+STAFF_TOKEN_IDLE_HOURS = env.float("STAFF_TOKEN_IDLE_HOURS", default=12.0)
 # One re-reminder this far through a check-in's window if still unanswered; "none" to disable.
 _rereminder = env.str("REREMINDER_FRACTION", default="0.5")
 REREMINDER_FRACTION = None if _rereminder.lower() == "none" else float(_rereminder)

@@ -167,6 +167,9 @@ class AccessToken(models.Model):
         related_name="diary_tokens",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Staff tokens end after STAFF_TOKEN_IDLE_HOURS unused (kept to the minute, so a busy
+    # client costs one UPDATE a minute, not one a request); patients' phones sign out.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -2,7 +2,7 @@
 
 from rest_framework import authentication, exceptions
 
-from diary import codes
+from diary import codes, services
 from diary.models import AccessToken, PatientStatus
 
 
@@ -35,6 +35,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return token.patient, token
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        if not services.staff_token_in_use(token):
+            raise exceptions.AuthenticationFailed("This sign-in has expired; sign in again.")
         return token.user, token
 
     def authenticate_header(self, request):

@@ -166,6 +166,13 @@ class RevokedAccessSerializer(serializers.Serializer):
     links_revoked = serializers.IntegerField(help_text="Web check-in links that stopped working.")
 
 
+class NewCodeRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    revoke_app = serializers.BooleanField(
+        default=False,
+        help_text="Also sign out every phone and web link of the patient (a lost phone).",
+    )
+
+
 class EnrollmentCodeSerializer(serializers.Serializer):
     enrollment_code = serializers.CharField(help_text="Shown once; the previous code is void.")
     enrollment_code_expires_at = serializers.DateTimeField()

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +16,7 @@ from diary.api.permissions import ClinicianWrites, IsClinicStaff, staff_membersh
 from diary.api.review_serializers import DiagnosticResponseSerializer, RfaReadinessSerializer
 from diary.api.serializers import (
     EnrollmentCodeSerializer,
+    NewCodeRequestSerializer,
     PatientCreatedSerializer,
     PatientSerializer,
     ProcedureDetailSerializer,
@@ -26,7 +27,14 @@ from diary.api.serializers import (
     WebLinkSerializer,
 )
 from diary.api.throttles import ScopedThrottle
-from diary.models import DiaryEntry, Patient, PatientStatus, Procedure, ProcedureStatus
+from diary.models import (
+    AccessToken,
+    DiaryEntry,
+    Patient,
+    PatientStatus,
+    Procedure,
+    ProcedureStatus,
+)
 from diary.search import patient_search
 
 
@@ -49,6 +57,22 @@ class TokenView(APIView):
         if user is None or staff_membership(user) is None:
             raise ValidationError({"password": ["Wrong username or password."]})
         return Response({"token": services.issue_staff_token(user)})
+
+
+class SignOutView(APIView):
+    """The caller's bearer token stops working: a phone signing out, or a staff client."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = []
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="Signed out: the token no longer works.")},
+    )
+    def post(self, request):
+        if isinstance(request.auth, AccessToken):
+            services.sign_out(request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class StaffAPIMixin:
@@ -122,11 +146,17 @@ class PatientViewSet(
     def perform_update(self, serializer):
         services.update_patient(serializer.instance, **serializer.validated_data)
 
-    @extend_schema(request=None, responses={201: EnrollmentCodeSerializer})
+    @extend_schema(request=NewCodeRequestSerializer, responses={201: EnrollmentCodeSerializer})
     @action(detail=True, methods=["post"], url_path="enrollment-code")
     def enrollment_code(self, request, pk=None):
-        """A new enrollment code for the patient; the previous one stops working."""
-        code, expires_at = services.issue_enrollment_code(self.get_object())
+        """A new enrollment code for the patient; the previous one stops working. With
+        ``revoke_app``, the phones signed in with an earlier code are signed out too."""
+        asked = NewCodeRequestSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        patient = self.get_object()
+        if asked.validated_data["revoke_app"]:
+            services.revoke_access(patient)
+        code, expires_at = services.issue_enrollment_code(patient)
         body = {"enrollment_code": code, "enrollment_code_expires_at": expires_at}
         return Response(EnrollmentCodeSerializer(body).data, status=status.HTTP_201_CREATED)
 

@@ -14,6 +14,7 @@ router.register("procedures", staff_views.ProcedureViewSet, basename="procedure"
 
 urlpatterns = [
     path("auth/token/", staff_views.TokenView.as_view(), name="auth-token"),
+    path("auth/sign-out/", staff_views.SignOutView.as_view(), name="auth-sign-out"),
     path("enroll/", patient_views.EnrollView.as_view(), name="enroll"),
     path("me/", patient_views.MeView.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -38,6 +38,8 @@ from diary.services.people import (
     enroll,
     issue_enrollment_code,
     issue_staff_token,
+    sign_out,
+    staff_token_in_use,
     update_patient,
 )
 
@@ -71,6 +73,8 @@ __all__ = [
     "remove_device",
     "replan_checkins",
     "revoke_access",
+    "sign_out",
+    "staff_token_in_use",
     "update_patient",
     "update_procedure",
 ]

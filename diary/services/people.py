@@ -41,8 +41,32 @@ def create_clinic(*, name: str, timezone_name: str, username: str, password: str
 
 def issue_staff_token(user) -> str:
     token = codes.new_token()
-    AccessToken.objects.create(user=user, key_hash=codes.hash_token(token))
+    AccessToken.objects.create(
+        user=user, key_hash=codes.hash_token(token), last_used_at=timezone.now()
+    )
     return token
+
+
+# How often a staff token's last use is written: a finer clock would cost a write a request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def staff_token_in_use(token: AccessToken) -> bool:
+    """Whether a staff token is still good (used within ``STAFF_TOKEN_IDLE_HOURS``); an idle
+    one is deleted, a good one has its use recorded (at most once a minute)."""
+    now = timezone.now()
+    last = token.last_used_at or token.created_at
+    if now - last > timedelta(hours=settings.STAFF_TOKEN_IDLE_HOURS):
+        token.delete()
+        return False
+    if now - last > LAST_USED_RESOLUTION:
+        AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return True
+
+
+def sign_out(token: AccessToken) -> None:
+    """The phone or the staff client gives its token back: it stops working at once."""
+    AccessToken.objects.filter(pk=token.pk).delete()
 
 
 # --- Patients and enrollment ------------------------------------------------------

@@ -185,6 +185,7 @@ PATIENT_ENDPOINTS = [
 PUBLIC_ENDPOINTS = [
     ("post", "enroll/", {"code": "ABCDE-FGHJK"}, 400),
     ("post", "auth/token/", {"username": "dr.cole", "password": "guess"}, 400),
+    ("post", "auth/sign-out/", None, 401),
     ("get", "schema/", None, 200),
     ("get", "docs/", None, 200),
     ("get", "health/", None, 200),
