@@ -6,6 +6,7 @@ who moved to another clinic, or whose account was switched off, cannot acknowled
 alert, so paging them would only hide a gap in the rota.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ MAX_SHIFT = timedelta(days=31)
 LOOKAHEAD = timedelta(hours=24)
 # What a person can add to become reachable on each channel, in the order we suggest them.
 REMEDIES = {"sms": "a phone", "email": "an e-mail", "push": "a device"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,13 @@ def register_staff_device(*, user, platform: str, token: str) -> tuple[StaffDevi
                 return created, True
         except IntegrityError:  # registered by a concurrent request since we looked
             device = StaffDevice.objects.select_for_update().get(platform=platform, token=token)
+    if device.user_id != user.pk:
+        # A token is not proof of holding the phone: one of another clinic's staff must not
+        # be able to take over where another clinic's pages go.
+        previous = getattr(device.user, "membership", None)
+        if previous is None or previous.clinic_id != user.membership.clinic_id:
+            raise DiaryError("token", "This phone is registered at another clinic.")
+        log.info("staff push token %s moved from user %s to %s", device.pk, device.user_id, user.pk)
     device.user = user
     device.disabled_at = None
     device.save(update_fields=["user", "disabled_at"])

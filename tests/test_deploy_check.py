@@ -10,8 +10,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path):
+    # Only what a deployment sets: nothing of the test run's own environment leaks in.
     env = {
-        **os.environ,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
         "DJANGO_SETTINGS_MODULE": "backend.settings",
         "DEBUG": "false",
         "SECRET_KEY": "a-production-like-secret-" + "x" * 40,
@@ -20,14 +22,13 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path)
         "HSTS_PRELOAD": "true",
         "VAR_DIR": str(tmp_path),
     }
-    env.pop("DATABASE_URL", None)
     checked = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
 
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -1,11 +1,15 @@
 """Patients' push tokens."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 
 from diary.models import (
     Device,
     Patient,
 )
+
+log = logging.getLogger(__name__)
 
 # --- Devices ------------------------------------------------------------------------
 
@@ -20,6 +24,10 @@ def register_device(*, patient: Patient, platform: str, token: str) -> tuple[Dev
                 return Device.objects.create(patient=patient, platform=platform, token=token), True
         except IntegrityError:
             device = Device.objects.select_for_update().get(platform=platform, token=token)
+    if device.patient_id != patient.pk:  # a phone handed on: reminders follow the new patient
+        log.info(
+            "push token %s moved from patient %s to %s", device.pk, device.patient_id, patient.pk
+        )
     device.patient = patient
     device.disabled_at = None
     device.save(update_fields=["patient", "disabled_at", "updated_at"])

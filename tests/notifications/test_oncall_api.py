@@ -307,6 +307,17 @@ def test_a_phone_handed_to_dr_cole_pages_him_and_works_again(as_cole, nurse_nia,
     assert (handed.user, handed.disabled_at) == (dr_cole, None)
 
 
+def test_a_phone_of_another_clinic_cannot_be_taken_over(as_omar, nurse_nia):
+    norths, _ = oncall.register_staff_device(user=nurse_nia, platform="fcm", token="fcm:ward-1")
+
+    response = as_omar.post(DEVICES, {"platform": "fcm", "token": "fcm:ward-1"})
+
+    assert response.status_code == 400
+    assert response.json() == {"token": ["This phone is registered at another clinic."]}
+    norths.refresh_from_db()
+    assert norths.user == nurse_nia  # North's pages still go to North's nurse
+
+
 def test_nia_removes_her_own_phone_but_not_dr_cole_s(as_nia, nurse_nia, dr_cole):
     hers, _ = oncall.register_staff_device(user=nurse_nia, platform="fcm", token="fcm:nia")
     his, _ = oncall.register_staff_device(user=dr_cole, platform="apns", token="apns:cole")
