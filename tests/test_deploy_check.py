@@ -13,7 +13,7 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path)
     # Only what a deployment sets: nothing of the test run's own environment leaks in.
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOME": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "backend.settings",
         "DEBUG": "false",
         "SECRET_KEY": "a-production-like-secret-" + "x" * 40,
