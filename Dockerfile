@@ -25,4 +25,7 @@ RUN DEBUG=false SECRET_KEY=build-time-only-not-a-secret python manage.py collect
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "backend.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Threads (gthread): a client that sends its request slowly holds one thread, not a whole
+# worker; the TLS proxy in front should still buffer bodies (README, production).
+CMD ["gunicorn", "backend.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]
