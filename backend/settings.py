@@ -200,6 +200,9 @@ REST_FRAMEWORK = {
         "weblink": env.str("THROTTLE_WEBLINK", default="20/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Whose address a throttle counts: with 0 the connecting address only, so a client cannot
+    # pick its own by sending X-Forwarded-For; behind N proxies of yours, set N (README).
+    "NUM_PROXIES": env.int("TRUSTED_PROXIES", default=0),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(

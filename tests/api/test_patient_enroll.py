@@ -175,3 +175,16 @@ def test_a_token_that_outlived_the_end_of_the_diary_is_still_refused(as_ana, ana
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_guesser_cannot_dodge_the_limit_by_rotating_x_forwarded_for(anon, ana):
+    """No proxy is trusted by default (TRUSTED_PROXIES=0): the header is the client's word."""
+    with time_machine.travel(timezone.now(), tick=False):
+        tries = [
+            anon.post(
+                ENROLL, {"code": WRONG_CODE}, format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+            ).status_code
+            for n in range(6)
+        ]
+
+    assert tries == [400] * 5 + [429]
