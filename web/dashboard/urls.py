@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.dashboard import blocks, patients, views
+from web.dashboard import blocks, patients, staff, views
 
 app_name = "dashboard"
 
@@ -25,4 +25,15 @@ urlpatterns = [
     path("procedures/<int:procedure_id>/edit/", blocks.block_edit, name="block_edit"),
     path("procedures/<int:procedure_id>/cancel/", blocks.block_cancel, name="block_cancel"),
     path("procedures/<int:procedure_id>/handout/", patients.handout, name="handout"),
+]
+
+urlpatterns += [
+    path("staff/", staff.staff_list, name="staff"),
+    path("staff/invite/", staff.staff_invite, name="staff_invite"),
+    path("staff/<int:member_id>/", staff.staff_member, name="staff_member"),
+    path("staff/<int:member_id>/deactivate/", staff.staff_deactivate, name="staff_deactivate"),
+    path("staff/<int:member_id>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
+    path("staff/<int:member_id>/resend/", staff.staff_resend, name="staff_resend"),
+    # The link in a staff invitation; Django's view swaps the token for "set-password".
+    path("set-password/<uidb64>/<token>/", staff.SetPasswordView.as_view(), name="set_password"),
 ]
