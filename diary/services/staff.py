@@ -120,7 +120,11 @@ def reactivate_staff(membership: StaffMembership, by) -> StaffMembership:
 
 
 def _lock_clinic(membership: StaffMembership) -> None:
+    """Serialise the clinic's staff changes, then re-read the roles: they may have changed
+    while this request waited for the lock."""
     Clinic.objects.select_for_update().filter(pk=membership.clinic_id).first()
+    membership.refresh_from_db(fields=list(ROLES))
+    membership.user.refresh_from_db(fields=["is_active"])
 
 
 def _is_last_admin(membership: StaffMembership) -> bool:
