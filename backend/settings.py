@@ -125,9 +125,19 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto so secure cookies work.
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto so secure cookies work, send
+# every plain-HTTP request to HTTPS, and tell browsers to come back over HTTPS only (HSTS).
+# The health check is exempt from the redirect: load balancers probe it over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
 if strict_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # A year, as browsers' preload lists expect; 0 switches it off (e.g. while trying TLS).
+    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 60 * 60)
+    # Only the diary's own name and those under it (diary.clinic.example, *.diary.clinic...).
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = strict_bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Off by default: the preload list is hard to leave; a clinic opts in (README).
+    SECURE_HSTS_PRELOAD = strict_bool("HSTS_PRELOAD", default=False)
 X_FRAME_OPTIONS = "DENY"
 # The staff dashboard (web/dashboard/).
 LOGIN_URL = "dashboard:login"
@@ -211,6 +221,12 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and docs say nothing about anyone, but a clinic may keep them to its staff.
+    "SERVE_PERMISSIONS": (
+        ["diary.api.permissions.IsClinicStaff"]
+        if strict_bool("API_DOCS_STAFF_ONLY", default=False)
+        else ["rest_framework.permissions.AllowAny"]
+    ),
     # Swagger UI served from our own static files: nothing is fetched from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -379,6 +379,11 @@ class Procedure(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.levels} {self.side} ({self.performed_at:%Y-%m-%d})"
 
+    @property
+    def levels_text(self) -> str:
+        """The levels as people write them: "L4-L5, L5-S1" (stored "L4-L5,L5-S1")."""
+        return ", ".join(self.levels.split(","))
+
 
 class CheckInStatus(models.TextChoices):
     UPCOMING = "upcoming"

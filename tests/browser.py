@@ -99,3 +99,10 @@ def assert_accessible(page) -> None:
         if v["impact"] in SERIOUS
     ]
     assert found == [], found
+
+
+def screenshot(page, name: str) -> None:
+    """With ``SCREENSHOTS=1``, the whole page to docs/screenshots/ (for the README)."""
+    if WANT_SCREENSHOTS:
+        SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS_DIR / name, full_page=True)

@@ -33,3 +33,20 @@ class IsClinicStaff(BasePermission):
         if staff_membership(request.user) is None:
             raise Http404
         return True
+
+
+# Actions that only read, on the staff viewsets: any staff member of the clinic.
+READ_ACTIONS = {"list", "retrieve", "entries", "diagnostic_response", "rfa_readiness"}
+
+
+class ClinicianWrites(BasePermission):
+    """Registering and changing patients and blocks is a clinician's (issue 12's roles: a
+    nurse on call reads them and acts on alerts; an admin runs the rota and settings)."""
+
+    message = "Only clinicians register and change patients and blocks."
+
+    def has_permission(self, request, view):
+        if getattr(view, "action", None) in READ_ACTIONS or request.method in ("GET", "HEAD"):
+            return True
+        membership = staff_membership(request.user)
+        return bool(membership and membership.is_clinician)

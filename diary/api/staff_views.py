@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from diary import review, services
 from diary.api.diary_serializers import ENTRY_PREFETCH, EntrySerializer
-from diary.api.permissions import IsClinicStaff, staff_membership
+from diary.api.permissions import ClinicianWrites, IsClinicStaff, staff_membership
 from diary.api.review_serializers import DiagnosticResponseSerializer, RfaReadinessSerializer
 from diary.api.serializers import (
     EnrollmentCodeSerializer,
@@ -97,6 +97,7 @@ class PatientViewSet(
 ):
     """The clinic's patients. Creating one returns its one-time enrollment code."""
 
+    permission_classes = [IsClinicStaff, ClinicianWrites]
     queryset = Patient.objects.none()
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
@@ -173,6 +174,7 @@ class ProcedureViewSet(
 ):
     """The clinic's blocks. Creating one plans its check-ins; correcting its time re-plans."""
 
+    permission_classes = [IsClinicStaff, ClinicianWrites]
     queryset = Procedure.objects.none()
     filterset_class = ProcedureFilter
 

@@ -127,9 +127,15 @@ def open_link(token: str, now: datetime | None = None) -> Access:
         raise LinkRefused(ENDED, patient)
     if link.checkin is not None and link.checkin.procedure.status == ProcedureStatus.CANCELLED:
         raise LinkRefused(CANCELLED, patient)
-    end = diary_end(patient)
-    if now >= link.expires_at or (end is not None and now >= end + grace()):
+    if now >= link.expires_at:
         raise LinkRefused(EXPIRED, patient)
+    # Within its own check-in's window the diary has not ended (that check-in is part of it):
+    # the common path (the reminder's link, the form, the answer) skips the diary's end query.
+    own_window = link.checkin is not None and now < link.checkin.closes_at + grace()
+    if not own_window:
+        end = diary_end(patient)
+        if end is not None and now >= end + grace():
+            raise LinkRefused(EXPIRED, patient)
     return Access(token=token, link=link, patient=patient, checkin=link.checkin)
 
 

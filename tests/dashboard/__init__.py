@@ -7,6 +7,8 @@ check-in and is triaged, so a red flag raises its alert the way a patient's phon
 import uuid
 from datetime import timedelta
 
+from django.test import Client
+
 from diary import services
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory
@@ -38,3 +40,10 @@ def work_diary(block):
 def emergency(block):
     """The patient reports a change in bowel or bladder control: triage opens an emergency."""
     return report(block, 100, 4, bowel_bladder_change=True)
+
+
+def signed_in(user) -> Client:
+    """A browser session of ``user`` on the dashboard."""
+    client = Client()
+    client.force_login(user)
+    return client

@@ -11,17 +11,11 @@ from django.test import Client
 from django.utils import timezone
 
 from notifications.models import Alert, AlertState, OnCallShift
-from tests.dashboard import PASSWORD, emergency, report, work_diary
+from tests.dashboard import PASSWORD, emergency, report, signed_in, work_diary
 from tests.factories import UserFactory, make_procedure
 from web.dashboard import access
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def htmx(client: Client, method: str, url: str, data=None):
@@ -497,3 +491,18 @@ def test_the_alert_page_says_who_was_paged_how_and_what_became_of_it(
     assert "Paged Nia, on call (primary), by e-mail: waiting to be sent" in page
     assert "first call: on call (primary)" in page
     assert "step 0" not in page.lower() and "bowel_bladder" not in page
+
+
+def test_an_action_on_the_full_board_keeps_it_full(nurse_nia, bens_emergency):
+    nia = signed_in(nurse_nia)
+
+    answer = nia.post(
+        f"/dashboard/alerts/{bens_emergency.pk}/acknowledge/",
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": "http://testserver/dashboard/alerts/?all=1",
+        },
+    )
+
+    assert answer.status_code == 200
+    assert answer.context["board"].showing_all is True

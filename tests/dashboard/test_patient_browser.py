@@ -12,12 +12,11 @@ from django.test import Client
 
 from diary.models import Patient, Procedure
 from tests.browser import (
-    SCREENSHOTS_DIR,
-    WANT_SCREENSHOTS,
     assert_accessible,
     chromium_context,
     console_errors,
     expect,
+    screenshot,
 )
 from tests.dashboard import PASSWORD
 
@@ -30,12 +29,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def tablet(tmp_path):
     with chromium_context(tmp_path / "profile", viewport=TABLET) as context:
         yield context
-
-
-def shot(page, name):
-    if WANT_SCREENSHOTS:
-        SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS_DIR / name, full_page=True)
 
 
 def test_dr_cole_registers_ana_and_her_block_prints_the_handout_and_ana_enrols(
@@ -62,7 +55,7 @@ def test_dr_cole_registers_ana_and_her_block_prints_the_handout_and_ana_enrols(
     page.get_by_label("Mobile number").fill("07911 123456")
     page.get_by_label("Reminders by").select_option("sms,email")
     assert_accessible(page)
-    shot(page, "dashboard-register.png")
+    screenshot(page, "dashboard-register.png")
     page.get_by_role("button", name="Register").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ana Silva")
@@ -74,7 +67,7 @@ def test_dr_cole_registers_ana_and_her_block_prints_the_handout_and_ana_enrols(
         "href", "tel:+447911123456"
     )
     assert_accessible(page)
-    shot(page, "dashboard-patient.png")
+    screenshot(page, "dashboard-patient.png")
 
     page.get_by_role("link", name="Register a block").click()
     page.get_by_label("L4-L5").check()
@@ -102,7 +95,7 @@ def test_dr_cole_registers_ana_and_her_block_prints_the_handout_and_ana_enrols(
         page.get_by_text("Go to the emergency department or call 112 at once for:")
     ).to_be_visible()
     assert_accessible(page)
-    shot(page, "handout.png")
+    screenshot(page, "handout.png")
     assert errors == []
 
     anas_phone = Client()

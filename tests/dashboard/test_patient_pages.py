@@ -12,15 +12,10 @@ from django.utils import timezone
 from diary import services
 from diary.models import CheckInStatus, Patient, PatientLink, Procedure, ProcedureStatus
 from notifications.models import ContactPreference, Delivery, Purpose
+from tests.dashboard import signed_in
 from tests.factories import PatientFactory, make_procedure
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -18,17 +18,11 @@ from rest_framework.test import APIClient
 from diary import services
 from diary.models import AccessToken, StaffMembership
 from diary.services import DiaryError
-from tests.dashboard import PASSWORD
+from tests.dashboard import PASSWORD, signed_in
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "tangerine ladder 42"
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

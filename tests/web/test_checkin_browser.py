@@ -18,12 +18,11 @@ from diary.models import DiaryEntry, PatientLink
 from notifications.models import Delivery, DeliveryStatus, OnCallShift, Purpose
 from notifications.tasks import send_deliveries
 from tests.browser import (
-    SCREENSHOTS_DIR,
-    WANT_SCREENSHOTS,
     assert_accessible,
     chromium_context,
     console_errors,
     expect,
+    screenshot,
 )
 from tests.factories import PatientFactory, make_procedure
 
@@ -48,9 +47,8 @@ def accessible(page) -> None:
 
 
 def shot(page, name: str) -> None:
-    if WANT_SCREENSHOTS and page.context.javascript:
-        SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS_DIR / name, full_page=True)
+    if page.context.javascript:  # the pictures are of the pages as most phones show them
+        screenshot(page, name)
 
 
 @pytest.fixture

@@ -341,3 +341,21 @@ def test_before_any_block_the_start_link_says_the_check_ins_will_come(browser, a
 
     assert page.status_code == 200
     assert b"has not added your procedure yet" in page.content
+
+
+def test_each_request_of_a_check_in_costs_a_fixed_few_queries(
+    browser, ana, block_of, link_to, django_assert_num_queries
+):
+    """Pinned (bench/checkin): the link and the form read the link and the check-in; the
+    POST adds the API's block lookup, the entry and the check-in's answer."""
+    block = block_of(ana)
+    link = link_to(ana, block.checkins.get(key="h2"))
+
+    with django_assert_num_queries(2):
+        landing = browser.get(link)
+    with django_assert_num_queries(2):
+        page = browser.get(landing["Location"])
+    with django_assert_num_queries(8):  # 6 statements and the test's savepoint around them
+        sent = browser.post(landing["Location"], answers(page))
+    with django_assert_num_queries(4):
+        browser.get(sent["Location"])

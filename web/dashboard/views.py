@@ -5,6 +5,8 @@ write only through the alert services. Every response says ``no-store``: nothing
 patient data may stay in a browser's cache after sign-out.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpResponse
@@ -21,7 +23,7 @@ from diary.models import CheckInStatus, ProcedureKind, ProcedureStatus
 from diary.services import DiaryError
 from diary.triage import RULE_TITLES
 from notifications import alerts
-from web.dashboard import paged, queries
+from web.dashboard import block_queries, paged, queries
 from web.dashboard.access import IDLE_SECONDS, is_htmx, page, staff_only, start_session
 
 # --- Signing in and out --------------------------------------------------------------------
@@ -100,12 +102,12 @@ def today(request, clinic):
 @staff_only
 @require_GET
 def procedure(request, clinic, procedure_id):
-    block = queries.procedure_of(clinic, procedure_id)
-    checkins = queries.checkins(block)
+    block = block_queries.procedure_of(clinic, procedure_id)
+    checkins = block_queries.checkins(block)
     missed = [c for c in checkins if c.status == CheckInStatus.MISSED]
     verdict = review.procedure_response(block)
     now = timezone.now()
-    others = queries.other_blocks(block)
+    others = block_queries.other_blocks(block)
     other_verdicts = review.procedure_responses([o for o in others if _verdict_applies(o)])
     readiness = review.rfa_readiness(block.patient)
     counted = sorted(
@@ -120,16 +122,16 @@ def procedure(request, clinic, procedure_id):
             "procedure": block,
             # The chart uses the verdict's readings and window whatever the block's kind.
             "verdict": verdict if _verdict_applies(block) else None,
-            "readings": queries.readings(block),
+            "readings": block_queries.readings(block),
             "checkins": checkins,
             "missed": missed,
-            "findings": queries.findings(block),
-            "alerts": queries.patient_alerts(block),
+            "findings": block_queries.findings(block),
+            "alerts": block_queries.patient_alerts(block),
             "others": [(other, other_verdicts.get(other.pk)) for other in others],
             "readiness": readiness,
             "readiness_blocks": counted,
-            "chart": queries.chart_data(block, checkins, verdict, now),
-            "chart_summary": queries.chart_summary(verdict, missed),
+            "chart": block_queries.chart_data(block, checkins, verdict, now),
+            "chart_summary": block_queries.chart_summary(verdict, missed),
         },
     )
 
@@ -160,8 +162,12 @@ def board_fragment(request, clinic):
 
 
 def _shows_all(request) -> bool:
-    """?all=1: every live alert, not only the most urgent (the board says how many more)."""
-    return request.GET.get("all") == "1"
+    """?all=1: every live alert, not only the most urgent (the board says how many more).
+    An action taken on the board (htmx) keeps the board's own choice, from its address."""
+    if request.GET.get("all") == "1":
+        return True
+    board_url = request.headers.get("HX-Current-URL", "")
+    return "all=1" in urlsplit(board_url).query.split("&")
 
 
 def _board_context(clinic, show_all=False, **extra):
@@ -186,7 +192,7 @@ def _alert_context(clinic, alert_id, **extra):
         "paged": paged.paged(alert),
         "step_words": paged.step_words(alert.escalation_step),
         "entries": [
-            (entry, queries.symptoms(entry))
+            (entry, block_queries.symptoms(entry))
             for entry in sorted(entries, key=lambda e: (e.recorded_at, e.pk))
         ],
         **extra,
@@ -213,7 +219,9 @@ def resolve(request, clinic, alert_id):
     except DiaryError as error:
         # 422 is swapped in by htmx (base.html's htmx-config), so the board shows why.
         if is_htmx(request):
-            context = _board_context(clinic, error=error.message, error_alert=alert)
+            context = _board_context(
+                clinic, _shows_all(request), error=error.message, error_alert=alert
+            )
             return page(request, "dashboard/_board_response.html", context, status=422)
         context = _alert_context(clinic, alert.pk, error=error.message)
         return page(request, "dashboard/alert.html", context, status=422)
@@ -222,7 +230,8 @@ def resolve(request, clinic, alert_id):
 
 def _after_action(request, clinic, alert):
     if is_htmx(request):
-        return page(request, "dashboard/_board_response.html", _board_context(clinic))
+        context = _board_context(clinic, _shows_all(request))
+        return page(request, "dashboard/_board_response.html", context)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

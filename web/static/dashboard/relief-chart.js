@@ -92,8 +92,9 @@
           type: "linear",
           min: 0,
           max: data.span,
-          ticks: { stepSize: 60 },
-          title: { display: true, text: "Minutes since the block" }
+          // The data stay in minutes (the readings' own unit); the axis reads in hours.
+          ticks: { stepSize: 60, callback: function (minutes) { return minutes / 60 + " h"; } },
+          title: { display: true, text: "Hours since the block" }
         },
         y: {
           min: Math.floor(lowest / 10) * 10,

@@ -1,0 +1,171 @@
+"""The clinic's settings: how it is paged, what patients are told to call, and its clinical
+rules, with every version of them. Any staff member reads; a clinic admin changes them
+through the API's own rules (``ClinicSettingsSerializer``, ``update_alert_settings``).
+"""
+
+from dataclasses import fields as dataclass_fields
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from diary import rules as clinical_rules
+from diary import rulesets
+from diary.api.permissions import staff_membership
+from diary.models import RuleSet
+from diary.services import DiaryError
+from notifications import clinic_settings as alerting
+from notifications import oncall
+from notifications.api.oncall_serializers import ClinicSettingsSerializer
+from web.dashboard.access import page, staff_only
+from web.dashboard.forms import checked
+
+RULE_PREFIX = "rule_"
+PLAIN_FIELDS = (
+    "name",
+    "phone",
+    "emergency_number",
+    "emergency_delay_seconds",
+    "urgent_delay_seconds",
+    "webhook_url",
+    "fallback_phone",
+    "fallback_email",
+)
+
+
+class ClinicForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Clinic name")
+    phone = forms.CharField(max_length=16, required=False, label="Clinic's phone (E.164)")
+    emergency_number = forms.CharField(max_length=6, label="Emergency number (e.g. 999, 112, 911)")
+    emergency_delay_seconds = forms.IntegerField(
+        label="Unacknowledged emergency: page the backup after (seconds)"
+    )
+    urgent_delay_seconds = forms.IntegerField(
+        label="Unacknowledged urgent alert: page the backup after (seconds)"
+    )
+    webhook_url = forms.CharField(max_length=200, required=False, label="Paging system webhook URL")
+    webhook_secret = forms.CharField(
+        max_length=200,
+        required=False,
+        strip=False,
+        label="New webhook secret (leave empty to keep the current one)",
+        widget=forms.PasswordInput(render_value=False),
+    )
+    remove_webhook_secret = forms.BooleanField(required=False, label="Remove the webhook secret")
+    fallback_phone = forms.CharField(
+        max_length=16, required=False, label="Fallback phone when nobody is on call"
+    )
+    fallback_email = forms.CharField(
+        max_length=254, required=False, label="Fallback e-mail when nobody is on call"
+    )
+
+    def __init__(self, *args, defaults: clinical_rules.Rules, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One field per clinical threshold, blank meaning "the default".
+        for field in dataclass_fields(clinical_rules.Rules):
+            default = getattr(defaults, field.name)
+            label = field.name.replace("_", " ").capitalize()
+            name = RULE_PREFIX + field.name
+            if isinstance(default, bool):
+                self.fields[name] = forms.TypedChoiceField(
+                    choices=[
+                        ("", f"Default ({'yes' if default else 'no'})"),
+                        ("1", "Yes"),
+                        ("0", "No"),
+                    ],
+                    coerce=lambda v: v == "1",
+                    empty_value=None,
+                    required=False,
+                    label=label,
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    required=False,
+                    label=label,
+                    help_text=f"Default {default}; leave empty to use it.",
+                    widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                )
+
+    def rule_fields(self):
+        return [self[name] for name in self.fields if name.startswith(RULE_PREFIX)]
+
+    def plain_fields(self):
+        return [self[name] for name in self.fields if not name.startswith(RULE_PREFIX)]
+
+    def settings_body(self) -> dict:
+        """The API's PATCH body: the settings, and the overrides as a whole."""
+        data = self.cleaned_data
+        body = {name: data[name] for name in PLAIN_FIELDS}
+        if data["remove_webhook_secret"]:
+            body["webhook_secret"] = ""
+        elif data["webhook_secret"]:
+            body["webhook_secret"] = data["webhook_secret"]
+        overrides = {}
+        for name, value in data.items():
+            if name.startswith(RULE_PREFIX) and value not in ("", None):
+                overrides[name[len(RULE_PREFIX) :]] = _number(value)
+        body["rule_overrides"] = overrides
+        return body
+
+
+def _number(value):
+    """A typed threshold as the API takes it: a number where it reads as one."""
+    if isinstance(value, bool):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value  # the rules' own check names it
+    return int(number) if number.is_integer() else number
+
+
+def _initial(clinic) -> dict:
+    current = alerting.settings_of(clinic, timezone.now())
+    initial = {name: current[name] for name in PLAIN_FIELDS}
+    for name, value in current["rule_overrides"].items():
+        initial[RULE_PREFIX + name] = "1" if value is True else "0" if value is False else value
+    return initial
+
+
+@staff_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def clinic_settings(request, clinic):
+    membership = staff_membership(request.user)
+    defaults = clinical_rules.DEFAULT_RULES
+    if request.method == "POST":
+        if not membership.is_admin:
+            return page(request, "dashboard/forbidden.html", {"role": "admin"}, status=403)
+        form = ClinicForm(request.POST, defaults=defaults)
+        if form.is_valid() and _save(request, clinic, form):
+            messages.success(request, "Clinic settings saved.")
+            return redirect("dashboard:clinic")
+    else:
+        form = ClinicForm(initial=_initial(clinic), defaults=defaults)
+    context = {
+        "nav": "clinic",
+        "clinic": clinic,
+        "form": form,
+        "membership": membership,
+        "rules": rulesets.active_rule_set(clinic),
+        "history": RuleSet.objects.filter(clinic=clinic).select_related("created_by")[:20],
+        "warnings": oncall.coverage_warnings(clinic, timezone.now()),
+    }
+    return page(request, "dashboard/clinic.html", context, status=400 if form.errors else 200)
+
+
+def _save(request, clinic, form) -> bool:
+    serializer = ClinicSettingsSerializer(
+        data=form.settings_body(), partial=True, context={"clinic": clinic}
+    )
+    data = checked(form, serializer)
+    if data is None:
+        return False
+    try:
+        alerting.update_alert_settings(clinic, by=request.user, **data)
+    except DiaryError as error:
+        field = error.field.replace("rule_overrides.", RULE_PREFIX)
+        form.add_error(field if field in form.fields else None, error.message)
+        return False
+    return True
