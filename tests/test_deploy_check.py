@@ -21,6 +21,9 @@ def test_check_deploy_is_clean_with_the_documented_production_settings(tmp_path)
         "VAR_DIR": str(tmp_path),
     }
     env.pop("DATABASE_URL", None)
+    # tests/browser.py sets it for Playwright when a browser test was collected in this
+    # process; production never has it, and check --deploy rightly refuses it (async.E001).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     checked = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=REPO,
