@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.dashboard.context.roles",
             ],
         },
     },
@@ -142,6 +143,10 @@ X_FRAME_OPTIONS = "DENY"
 LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:today"
 LOGOUT_REDIRECT_URL = "dashboard:login"
+# How long a staff invitation's set-password link works (diary.services.staff). Django's
+# default is 3 days too; said here because the invitation e-mail and the admin's page
+# promise it, and a colleague invited on a Friday should still get in on Monday.
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
 
 # Diary entries are a few hundred bytes; anything near this limit is not a diary entry.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=64 * 1024)

@@ -41,12 +41,19 @@ def world(north, dr_cole, ana, anas_block, bens_block):
         starts_at=timezone.now(),
         ends_at=timezone.now() + timedelta(hours=8),
     )
-    return {"ana": ana, "block": anas_block, "alert": alert, "shift": shift}
+    return {
+        "ana": ana,
+        "block": anas_block,
+        "alert": alert,
+        "shift": shift,
+        "member": dr_cole.membership,
+    }
 
 
 # (method, path, who may: "any" staff of North, "clinician" or "admin")
 def dashboard_actions(w):
     ana, block, alert, shift = w["ana"].pk, w["block"].pk, w["alert"].pk, w["shift"].pk
+    member = w["member"].pk
     return [
         ("get", "/dashboard/", "any"),
         ("get", "/dashboard/patients/", "any"),
@@ -71,12 +78,21 @@ def dashboard_actions(w):
         ("get", f"/dashboard/rota/shifts/{shift}/", "admin"),
         ("post", f"/dashboard/rota/shifts/{shift}/delete/", "admin"),
         ("post", "/dashboard/clinic/", "admin"),
+        ("get", "/dashboard/staff/", "admin"),
+        ("get", "/dashboard/staff/invite/", "admin"),
+        ("post", "/dashboard/staff/invite/", "admin"),
+        ("get", f"/dashboard/staff/{member}/", "admin"),
+        ("post", f"/dashboard/staff/{member}/", "admin"),
+        ("post", f"/dashboard/staff/{member}/resend/", "admin"),
+        ("post", f"/dashboard/staff/{member}/deactivate/", "admin"),
+        ("post", f"/dashboard/staff/{member}/reactivate/", "admin"),
         ("post", f"/dashboard/alerts/{alert}/resolve/", "any"),
     ]
 
 
-# Pages that are not a staff member's clinic data: signing in and out.
-NOT_WALKED = {"login", "logout"}
+# Pages that are not a staff member's clinic data: signing in and out, and choosing a
+# password from an invitation (tests/dashboard/test_staff_pages.py).
+NOT_WALKED = {"login", "logout", "set_password"}
 
 
 def test_the_walk_covers_every_dashboard_url(world):
@@ -123,6 +139,8 @@ def test_omar_of_south_gets_nothing_of_norths(world, omar):
             "/dashboard/clinic/",
             "/dashboard/patients/new/",
             "/dashboard/rota/shifts/new/",
+            "/dashboard/staff/",
+            "/dashboard/staff/invite/",
         ):
             continue  # his own clinic's pages
         answer = getattr(south, method)(path)

@@ -179,3 +179,28 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
     if timezone.is_aware(value):  # Django made it aware in the request's zone already
         value = timezone.make_naive(value)
     return value.replace(tzinfo=tz)
+
+
+class RolesForm(forms.Form):
+    """A colleague's roles at the clinic; the rules (one admin at least) are the service's."""
+
+    is_clinician = forms.BooleanField(
+        required=False, label="Clinician", help_text="Registers patients and blocks."
+    )
+    is_oncall = forms.BooleanField(
+        required=False, label="On call", help_text="Can be put on the rota and paged."
+    )
+    is_admin = forms.BooleanField(
+        required=False, label="Clinic admin", help_text="Invites staff and changes their roles."
+    )
+
+    def roles(self) -> list[str]:
+        return [name for name in RolesForm.base_fields if self.cleaned_data[name]]
+
+
+class InviteForm(RolesForm):
+    email = forms.EmailField(label="E-mail", help_text="The set-password link is sent here.")
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, required=False, label="Last name")
+    # Who the colleague is first, then what they may do.
+    field_order = ["email", "first_name", "last_name"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.dashboard import blocks, clinic_page, patients, rota, views
+from web.dashboard import blocks, clinic_page, patients, rota, staff, views
 
 app_name = "dashboard"
 
@@ -30,4 +30,15 @@ urlpatterns = [
     path("rota/shifts/<int:shift_id>/", rota.shift_edit, name="shift_edit"),
     path("rota/shifts/<int:shift_id>/delete/", rota.shift_delete, name="shift_delete"),
     path("clinic/", clinic_page.clinic_settings, name="clinic"),
+]
+
+urlpatterns += [
+    path("staff/", staff.staff_list, name="staff"),
+    path("staff/invite/", staff.staff_invite, name="staff_invite"),
+    path("staff/<int:member_id>/", staff.staff_member, name="staff_member"),
+    path("staff/<int:member_id>/deactivate/", staff.staff_deactivate, name="staff_deactivate"),
+    path("staff/<int:member_id>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
+    path("staff/<int:member_id>/resend/", staff.staff_resend, name="staff_resend"),
+    # The link in a staff invitation; Django's view swaps the token for "set-password".
+    path("set-password/<uidb64>/<token>/", staff.SetPasswordView.as_view(), name="set_password"),
 ]

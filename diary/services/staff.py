@@ -1,0 +1,165 @@
+"""A clinic's staff: inviting a colleague, their roles, switching an account off and on.
+
+A clinic must never be left without an active admin: nobody else could then invite, fix
+roles or switch off a leaver's account. Every change that could do so locks the clinic's
+row first, so two admins demoting each other at the same moment cannot both succeed.
+"""
+
+import re
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from diary.models import AccessToken, Clinic, StaffMembership
+from diary.services.errors import DiaryError
+
+ROLES = ("is_clinician", "is_oncall", "is_admin")
+
+
+@transaction.atomic
+def invite_staff(clinic: Clinic, *, email: str, first_name: str, last_name: str, roles, by):
+    """A new colleague with ``roles`` (names from ROLES) and no password yet; they are
+    e-mailed a link to choose one. Returns the user and that link."""
+    email = email.strip()
+    users = get_user_model().objects
+    # E-mail is how a person is told their link: two accounts with one address would let
+    # whoever reads it take over both. Checked in every clinic, not only this one.
+    if users.filter(email__iexact=email).exists():
+        raise DiaryError("email", "Someone already has an account with this e-mail.")
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise DiaryError("roles", f"Unknown roles: {', '.join(sorted(unknown))}.")
+    user = users.create_user(
+        username=_free_username(email),
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+    )
+    # create_user without a password already stores an unusable one: nobody can sign in
+    # as the colleague until they follow the link.
+    StaffMembership.objects.create(
+        user=user, clinic=clinic, **{role: role in roles for role in ROLES}
+    )
+    url = set_password_url(user)
+    _mail_link(user, url, by, clinic)
+    return user, url
+
+
+@transaction.atomic
+def resend_invitation(membership: StaffMembership, by) -> str:
+    """A fresh set-password link, e-mailed, for someone whose first one expired or was lost."""
+    user = membership.user
+    if not user.is_active:
+        raise DiaryError("is_active", "Reactivate this account before sending a new link.")
+    if not user.email:
+        raise DiaryError("email", "This account has no e-mail to send the link to.")
+    url = set_password_url(user)
+    _mail_link(user, url, by, membership.clinic)
+    return url
+
+
+def link_lifetime() -> str:
+    """How long a set-password link works, in words: "3 days", or "12 hours"."""
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    return f"{hours // 24} days" if hours % 24 == 0 and hours > 24 else f"{hours} hours"
+
+
+def set_password_url(user) -> str:
+    """Django's password-reset link: it stops working after PASSWORD_RESET_TIMEOUT, and
+    as soon as the password it sets changes the user's password hash."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("dashboard:set_password", args=[uidb64, token])
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+@transaction.atomic
+def change_roles(membership: StaffMembership, *, is_clinician, is_oncall, is_admin, by):
+    _lock_clinic(membership)
+    if membership.is_admin and not is_admin and _is_last_admin(membership):
+        raise DiaryError(
+            "is_admin", "The clinic needs at least one active admin: make someone else admin first."
+        )
+    membership.is_clinician = bool(is_clinician)
+    membership.is_oncall = bool(is_oncall)
+    membership.is_admin = bool(is_admin)
+    membership.save(update_fields=list(ROLES))
+    return membership
+
+
+@transaction.atomic
+def deactivate_staff(membership: StaffMembership, by) -> int:
+    """Switch the account off: no dashboard sign-in (an open session ends on its next
+    request, as Django's backend refuses inactive users) and no API token. Their on-call
+    shifts stop counting (notifications.oncall). Returns how many tokens were revoked."""
+    _lock_clinic(membership)
+    user = membership.user
+    if user.pk == by.pk:
+        raise DiaryError("is_active", "You cannot deactivate your own account.")
+    if membership.is_admin and _is_last_admin(membership):
+        raise DiaryError("is_active", "The clinic's last active admin cannot be deactivated.")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    revoked, _ = AccessToken.objects.filter(user=user).delete()
+    return revoked
+
+
+@transaction.atomic
+def reactivate_staff(membership: StaffMembership, by) -> StaffMembership:
+    """Switch the account back on; the old password works again, revoked tokens do not."""
+    user = membership.user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return membership
+
+
+def _lock_clinic(membership: StaffMembership) -> None:
+    """Serialise the clinic's staff changes, then re-read the roles: they may have changed
+    while this request waited for the lock."""
+    Clinic.objects.select_for_update().filter(pk=membership.clinic_id).first()
+    membership.refresh_from_db(fields=list(ROLES))
+    membership.user.refresh_from_db(fields=["is_active"])
+
+
+def _is_last_admin(membership: StaffMembership) -> bool:
+    others = StaffMembership.objects.filter(
+        clinic_id=membership.clinic_id, is_admin=True, user__is_active=True
+    ).exclude(pk=membership.pk)
+    return membership.user.is_active and not others.exists()
+
+
+def _free_username(email: str) -> str:
+    """The e-mail's local part, as Django's username characters allow; a number is added
+    when it is taken (ravi, ravi2, ...)."""
+    base = re.sub(r"[^\w.+-]", "", email.split("@")[0].lower())[:140] or "staff"
+    users = get_user_model().objects
+    name, n = base, 1
+    while users.filter(username__iexact=name).exists():
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def _mail_link(user, url: str, by, clinic: Clinic) -> None:
+    # notifications builds on diary: imported on use, so diary.services loads on its own.
+    from notifications.oncall import display_name
+
+    body = (
+        f"Hello {display_name(user)},\n\n"
+        f"{display_name(by)} has invited you to {clinic.name}'s pain diary dashboard.\n\n"
+        f"Your username is: {user.get_username()}\n\n"
+        f"Choose your password here (the link works once, for {link_lifetime()}):\n{url}\n\n"
+        f"If you did not expect this, ignore this e-mail or tell {display_name(by)}.\n"
+    )
+    subject = f"Your account at {clinic.name}'s pain diary"
+    # After commit: no e-mail for an invitation that was rolled back. Robust: a mail server
+    # that is down is logged, and the admin can send a new link from the person's page.
+    transaction.on_commit(
+        lambda: send_mail(subject, body, None, [user.email], fail_silently=False), robust=True
+    )
