@@ -94,6 +94,8 @@ def test_mara_puts_nia_on_the_rota_and_nia_acknowledges_from_her_phone(
             "href", f"tel:{bens_block.patient.phone}"
         )
         assert_accessible(page)
+        # Nothing wider than the phone: no sideways scrolling of the whole page.
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
         screenshot(page, "alert-phone.png")
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.get_by_role("term").filter(has_text="Acknowledged")).to_be_visible()
