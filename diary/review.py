@@ -75,10 +75,11 @@ def procedure_response(procedure: Procedure, now: datetime | None = None) -> res
 
 
 def procedure_responses(
-    procedures: list[Procedure], now: datetime | None = None
+    procedures: list[Procedure], now: datetime | None = None, zone: ZoneInfo | None = None
 ) -> dict[int, response.Verdict]:
     """The verdicts of many blocks (a clinic's day) in a fixed number of queries: one for
-    all their entries, one for their open check-ins, and the rules once per clinic."""
+    all their entries, one for their open check-ins, and the rules once per clinic.
+    ``zone``: the clinic's, for the times a provisional verdict names ("due by 17:00")."""
     now = now or timezone.now()
     rows = defaultdict(list)
     entries = DiaryEntry.objects.filter(procedure__in=procedures).values_list(
@@ -94,7 +95,7 @@ def procedure_responses(
         if clinic_id not in rules:
             rules[clinic_id] = _rules(clinic_id)
         verdicts[procedure.pk] = _verdict(
-            procedure, rows[procedure.pk], rules[clinic_id], pending[procedure.pk], now
+            procedure, rows[procedure.pk], rules[clinic_id], pending[procedure.pk], now, zone
         )
     return verdicts
 

@@ -6,6 +6,7 @@ patient data may stay in a browser's cache after sign-out.
 """
 
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
@@ -77,7 +78,8 @@ def today(request, clinic):
     )
     # Verdicts for the rows shown only: each one reads the block's entries and rules.
     verdicts = review.procedure_responses(
-        [row.procedure for row in recent if _verdict_applies(row.procedure)]
+        [row.procedure for row in recent if _verdict_applies(row.procedure)],
+        zone=ZoneInfo(clinic.timezone),
     )
     for row in recent:
         row.verdict = verdicts.get(row.procedure.pk)
@@ -108,7 +110,9 @@ def procedure(request, clinic, procedure_id):
     verdict = review.procedure_response(block)
     now = timezone.now()
     others = block_queries.other_blocks(block)
-    other_verdicts = review.procedure_responses([o for o in others if _verdict_applies(o)])
+    other_verdicts = review.procedure_responses(
+        [o for o in others if _verdict_applies(o)], zone=ZoneInfo(clinic.timezone)
+    )
     readiness = review.rfa_readiness(block.patient)
     counted = sorted(
         (b for b in [block, *others] if b.pk in readiness.blocks), key=lambda b: b.performed_at
