@@ -245,6 +245,25 @@ def test_a_bad_override_is_refused_naming_it_and_nothing_is_saved(as_mara, overr
     assert not AlertSettings.objects.exists()  # the delay in the same PATCH was rolled back
 
 
+@pytest.mark.parametrize(
+    "override",
+    [
+        '"positive_relief_percent": 1e400',  # a whole number: int(inf) overflowed
+        '"max_reading_gap_minutes": -1e400',
+        '"fever_celsius": 1e400',
+    ],
+)
+def test_an_override_too_large_for_a_float_is_refused_naming_it(as_mara, override):
+    # Written out by hand: json.dumps would send Infinity, which the parser refuses anyway.
+    body = '{"rule_overrides": {' + override + "}}"
+    response = as_mara.patch(CLINIC, body, content_type="application/json")
+
+    assert response.status_code == 400
+    name = override.split('"')[1]
+    assert list(response.json()) == [f"rule_overrides.{name}"]
+    assert north_rule_sets() == []
+
+
 # --- Omar, of South -----------------------------------------------------------------
 
 
