@@ -7,7 +7,7 @@ than a clear 400, so these accept only the JSON type the schema promises.
 
 import copy
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
@@ -86,6 +86,8 @@ class DateTimeRefused(ValueError):
 
 def parse_aware_datetime(value: str) -> datetime:
     """An ISO 8601 date-time with a UTC offset, in UTC; raises ``DateTimeRefused``."""
+    if not value.isascii():  # the parser reads any Unicode digit, one time in many scripts
+        raise DateTimeRefused("invalid")
     try:
         parsed = parse_datetime(value)
     except ValueError:  # well formed but not a date, e.g. 31 February
@@ -102,6 +104,32 @@ def parse_aware_datetime(value: str) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError:
         raise DateTimeRefused("invalid") from None
+
+
+class LocalTimeField(serializers.TimeField):
+    """A time of day on the patient's own clock (her zone is hers, on the patient).
+
+    Why refuse an offset: DRF parses ``22:00+02:00`` and drops the offset without a word,
+    so the hours kept would not be the ones meant. Why ASCII digits only: the parser
+    reads any Unicode digit, and a time should have one spelling.
+    """
+
+    default_error_messages = {
+        "offset": "Must be a local time (HH:MM) without a UTC offset; "
+        "the patient's time zone applies."
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            if not value.isascii():
+                self.fail("invalid", format="hh:mm[:ss[.uuuuuu]]")
+            try:
+                offset = time.fromisoformat(value).tzinfo
+            except ValueError:
+                offset = None  # not ISO 8601: the TimeField says so
+            if offset is not None:
+                self.fail("offset")
+        return super().to_internal_value(value)
 
 
 class StrictSerializerMixin:
@@ -145,6 +173,7 @@ _STRICT = {
     serializers.CharField: StrictCharField,
     serializers.UUIDField: StrictUUIDField,
     serializers.DateTimeField: AwareDateTimeField,
+    serializers.TimeField: LocalTimeField,
     serializers.PrimaryKeyRelatedField: StrictPrimaryKeyRelatedField,
 }
 
