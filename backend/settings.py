@@ -382,6 +382,11 @@ WEB_CHECKIN_URL = env.str("WEB_CHECKIN_URL", default=f"{SITE_URL}/c")
 # diary's last check-in closes plus this; never past WEB_LINK_MAX_DAYS after it was sent.
 WEB_LINK_GRACE_HOURS = env.float("WEB_LINK_GRACE_HOURS", default=2.0)
 WEB_LINK_MAX_DAYS = env.int("WEB_LINK_MAX_DAYS", default=45)
+# A clinic's webhook may name a loopback, private or reserved host, over http too: only for
+# a receiver on the same machine or network in development. Off, the worker posts only to
+# public https hosts, so a webhook URL cannot reach inside the network
+# (notifications/transports/webhook.py check_url).
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 # Reminders due before the next tick are claimed now and sent on time by a countdown.
 DISPATCH_BATCH = env.int("DISPATCH_BATCH", default=500)
 DISPATCH_TIME_BUDGET_SECONDS = env.float("DISPATCH_TIME_BUDGET_SECONDS", default=10.0)

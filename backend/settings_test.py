@@ -9,6 +9,9 @@ os.environ["DEBUG"] = "false"
 from backend.settings import *  # noqa: F403
 from backend.settings import REST_FRAMEWORK
 
+# The webhook tests post to a local receiver (pytest-httpserver, http on 127.0.0.1);
+# tests of the refusal turn this off.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

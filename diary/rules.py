@@ -100,11 +100,13 @@ def _checked(name: str, kind, value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RulesError(name, "Must be a number.")
-    if kind in (int, "int") and value != int(value):
-        raise RulesError(name, "Must be a whole number.")
+    # The range first: it also refuses infinity (1e400 in JSON) and NaN, which int() below
+    # cannot take (an OverflowError, a 500).
     low, high = _BOUNDS[name]
     if not low <= value <= high:
         raise RulesError(name, f"Must be between {low} and {high}.")
+    if kind in (int, "int") and value != int(value):
+        raise RulesError(name, "Must be a whole number.")
     return int(value) if kind in (int, "int") else float(value)
 
 

@@ -220,12 +220,23 @@ def acknowledge_alert(alert: Alert, user) -> Alert:
     return alert
 
 
+# The resolution note is the clinical record of what was done: refused when too long,
+# never cut, so no caller (API or dashboard form) loses the end of it silently.
+NOTE_MAX_LENGTH = 2000
+
+
 @transaction.atomic
 def resolve_alert(alert: Alert, user, note: str) -> Alert:
     """Close the alert with what was done; an open alert is acknowledged by this too."""
     note = (note or "").strip()
     if not note:
         raise DiaryError("note", "Say how the alert was resolved (required).")
+    if "\x00" in note:  # PostgreSQL text cannot hold one: a 500 at the save otherwise
+        raise DiaryError("note", "The note cannot contain a NUL character.")
+    if len(note) > NOTE_MAX_LENGTH:
+        raise DiaryError(
+            "note", f"The note can be at most {NOTE_MAX_LENGTH} characters (it has {len(note)})."
+        )
     alert = Alert.objects.select_for_update().select_related("clinic").get(pk=alert.pk)
     if alert.state == AlertState.RESOLVED:
         return alert
@@ -234,7 +245,7 @@ def resolve_alert(alert: Alert, user, note: str) -> Alert:
     if unacknowledged:
         alert.acknowledged_at, alert.acknowledged_by = now, user
     alert.state = AlertState.RESOLVED
-    alert.resolved_at, alert.resolved_by, alert.resolution_note = now, user, note[:2000]
+    alert.resolved_at, alert.resolved_by, alert.resolution_note = now, user, note
     alert.next_escalation_at = None
     alert.save()
     _stop_paging(alert)

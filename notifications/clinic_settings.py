@@ -9,6 +9,7 @@ from diary.models import Clinic
 from diary.services import DiaryError
 from notifications.models import AlertSettings
 from notifications.oncall import coverage_warnings
+from notifications.transports import webhook
 
 # Escalation delays an admin may choose, in seconds: from "at once" to a day.
 MIN_DELAY_SECONDS = 5
@@ -87,6 +88,11 @@ def update_alert_settings(
     for name in ALERTING_FIELDS & set(changes):
         if name.endswith("_delay_seconds"):
             check_delay(name, changes[name])
+        if name == "webhook_url" and changes[name]:
+            try:
+                webhook.check_url(changes[name])  # checked again at each send
+            except webhook.UnsafeWebhookURL as refused:
+                raise DiaryError(name, str(refused)) from None
         setattr(alerting, name, changes[name])
     if alerting.pk is None or ALERTING_FIELDS & set(changes):
         # The model's own checks (E.164, e-mail, URL) too, for callers other than the API.

@@ -2,6 +2,7 @@
 of another clinic, who must see nothing of North."""
 
 import os
+import socket
 
 import pytest
 from django.db import connection
@@ -179,6 +180,20 @@ def entry_for():
         return body
 
     return build
+
+
+@pytest.fixture
+def paging_hosts_resolve(monkeypatch):
+    """Paging systems' hosts under the reserved example names resolve to a public address,
+    as a real one would; the webhook URL is checked when saved."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host.endswith((".example", ".example.org")):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ than a clear 400, so these accept only the JSON type the schema promises.
 
 import copy
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime, time, timedelta
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
@@ -67,19 +67,69 @@ class AwareDateTimeField(serializers.DateTimeField):
         if not isinstance(value, str):
             self.fail("invalid")
         try:
-            parsed = parse_datetime(value)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            self.fail("invalid")
-        if parsed.tzinfo is None:
-            self.fail("naive")
-        try:
-            # In UTC, as stored; a time at the edge of the calendar (year 1 with a
-            # positive offset) has no UTC equivalent and is refused here, not in a query.
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            self.fail("invalid")
+            return parse_aware_datetime(value)
+        except DateTimeRefused as refused:
+            self.fail(refused.code)
+
+
+# PostgreSQL's limit on an offset; no zone is that far from UTC (the widest is +14:00).
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
+
+
+class DateTimeRefused(ValueError):
+    """``code`` says why: "invalid" (not a date-time this API takes) or "naive"."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def parse_aware_datetime(value: str) -> datetime:
+    """An ISO 8601 date-time with a UTC offset, in UTC; raises ``DateTimeRefused``."""
+    if not value.isascii():  # the parser reads any Unicode digit, one time in many scripts
+        raise DateTimeRefused("invalid")
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed but not a date, e.g. 31 February
+        parsed = None
+    if parsed is None:
+        raise DateTimeRefused("invalid")
+    if parsed.tzinfo is None:
+        raise DateTimeRefused("naive")
+    if abs(parsed.utcoffset()) > MAX_UTC_OFFSET:
+        raise DateTimeRefused("invalid")
+    try:
+        # In UTC, as stored; a time at the edge of the calendar (year 1 with a
+        # positive offset) has no UTC equivalent and is refused here, not in a query.
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise DateTimeRefused("invalid") from None
+
+
+class LocalTimeField(serializers.TimeField):
+    """A time of day on the patient's own clock (her zone is hers, on the patient).
+
+    Why refuse an offset: DRF parses ``22:00+02:00`` and drops the offset without a word,
+    so the hours kept would not be the ones meant. Why ASCII digits only: the parser
+    reads any Unicode digit, and a time should have one spelling.
+    """
+
+    default_error_messages = {
+        "offset": "Must be a local time (HH:MM) without a UTC offset; "
+        "the patient's time zone applies."
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            if not value.isascii():
+                self.fail("invalid", format="hh:mm[:ss[.uuuuuu]]")
+            try:
+                offset = time.fromisoformat(value).tzinfo
+            except ValueError:
+                offset = None  # not ISO 8601: the TimeField says so
+            if offset is not None:
+                self.fail("offset")
+        return super().to_internal_value(value)
 
 
 class StrictSerializerMixin:
@@ -123,6 +173,7 @@ _STRICT = {
     serializers.CharField: StrictCharField,
     serializers.UUIDField: StrictUUIDField,
     serializers.DateTimeField: AwareDateTimeField,
+    serializers.TimeField: LocalTimeField,
     serializers.PrimaryKeyRelatedField: StrictPrimaryKeyRelatedField,
 }
 

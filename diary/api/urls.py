@@ -1,10 +1,10 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import SimpleRouter
 
 from diary.api import patient_views, staff_views
+from diary.api.routers import IdRouter
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("me/procedures", patient_views.MyProcedureViewSet, basename="my-procedure")
 router.register("me/checkins", patient_views.MyCheckInViewSet, basename="my-checkin")
 router.register("me/entries", patient_views.MyEntryViewSet, basename="my-entry")

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from diary.api.finding_serializers import FindingSerializer
 from diary.models import SAFETY_FIELDS, DiaryEntry
+from notifications import alerts
 from notifications.models import Alert, AlertEvent
 
 # What the findings and the advice shown are read from: a fixed number of queries a page.
@@ -142,5 +143,7 @@ class AlertDetailSerializer(AlertSerializer):
 
 class ResolveSerializer(serializers.Serializer):
     note = serializers.CharField(
-        max_length=2000, help_text="What was done; required to resolve.", trim_whitespace=True
+        max_length=alerts.NOTE_MAX_LENGTH,
+        help_text="What was done; required to resolve.",
+        trim_whitespace=True,
     )

@@ -4,13 +4,13 @@ clinic admins change the rota and the settings."""
 
 import django_filters
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
+from diary.api.fields import DateTimeRefused, parse_aware_datetime
 from diary.api.permissions import IsClinicStaff
 from notifications import clinic_settings, oncall
 from notifications.api.oncall_serializers import (
@@ -60,16 +60,15 @@ class ShiftFilter(django_filters.FilterSet):
         }
     )
     def filter_active_at(self, queryset, name, value: str):
-        # Parsed here, not by django-filter's IsoDateTimeFilter: that one reads a time
-        # without an offset in the server's zone, a guess this API refuses everywhere.
+        # Parsed as the API's date-time fields are, not by django-filter's IsoDateTimeFilter:
+        # that one reads a time without an offset in the server's zone, a guess this API
+        # refuses everywhere.
         try:
-            moment = parse_datetime(value)
-        except ValueError:  # well formed but not a date, e.g. 31 February
-            moment = None
-        if moment is None or moment.tzinfo is None:
+            moment = parse_aware_datetime(value)
+        except DateTimeRefused:
             raise ValidationError(
                 {"active_at": ["Must be an ISO 8601 date-time with a UTC offset, e.g. Z."]}
-            )
+            ) from None
         return queryset.filter(starts_at__lte=moment, ends_at__gt=moment)
 
 

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from diary.api.routers import IdRouter
 from notifications.api import alert_views, health_views, oncall_views, views
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("alerts", alert_views.AlertViewSet, basename="alert")
 router.register("oncall/shifts", oncall_views.ShiftViewSet, basename="oncall-shift")
 router.register("staff/devices", oncall_views.StaffDeviceViewSet, basename="staff-device")

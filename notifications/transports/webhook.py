@@ -7,9 +7,15 @@ pages nobody twice.
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 from urllib.parse import urlsplit
+
+import certifi
+import urllib3
+from django.conf import settings
 
 from notifications import config
 from notifications.transports import _common
@@ -19,10 +25,70 @@ LABEL = "webhook"
 USER_AGENT = "pain-diary-webhook/1"
 # Busy or restarting receivers: the same request can succeed later.
 TEMPORARY_CODES = {408, 425, 429}
+# All of a receiver's answer that is read and kept: enough to see why it refused, too
+# little to read anything useful out of a host the URL should never have reached.
+RESPONSE_EXCERPT = 200
 
 logger = logging.getLogger("notifications.transports")
 
-_session = _common.new_session()
+
+class UnsafeWebhookURL(ValueError):
+    """A webhook URL the server must not post to; the message says why, for the admin."""
+
+
+def check_url(url: str) -> list[str]:
+    """The addresses ``url``'s host resolves to, each one checked; raises
+    ``UnsafeWebhookURL``.
+
+    Why: the worker posts wherever a clinic admin points it, from inside the network, so
+    a URL naming a loopback, private, link-local, multicast or reserved address (a cloud's
+    169.254.169.254, a database port) would be a request forged on the admin's behalf.
+    Checked at save, for a clear message, and again at send, where the post goes to the
+    checked address itself: the name may resolve elsewhere by then.
+
+    ``WEBHOOK_ALLOW_PRIVATE_HOSTS`` (tests, development) lets a local receiver be used,
+    over plain http too; DEBUG allows http only.
+    """
+    parts = urlsplit(url)
+    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_HOSTS
+    allowed_schemes = ("http", "https") if settings.DEBUG or allow_private else ("https",)
+    if parts.scheme not in allowed_schemes:
+        raise UnsafeWebhookURL("Must be an https:// URL.")
+    try:
+        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port that is not a number, or out of range
+        raise UnsafeWebhookURL("Enter a valid URL.") from None
+    if not host:
+        raise UnsafeWebhookURL("Enter a valid URL.")
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise UnsafeWebhookURL(f"The host {host} cannot be found.") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in found))
+    if not allow_private:
+        for address in addresses:
+            if not _is_public(address):
+                raise UnsafeWebhookURL(
+                    f"The host {host} is a loopback, private or reserved address ({address}); "
+                    "alerts can only be posted to a public one."
+                )
+    return addresses
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone id is not the address
+    if ip.version == 6 and ip.ipv4_mapped is not None:  # ::ffff:127.0.0.1 is 127.0.0.1
+        ip = ip.ipv4_mapped
+    refused = (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+    # is_global is also false for shared (carrier-grade NAT) space, 100.64.0.0/10.
+    return ip.is_global and not refused
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -48,9 +114,12 @@ class WebhookTransport(Transport):
     def send(self, message: Message) -> SendResult:
         """POST ``message.extra["payload"]``, signed with ``message.extra["secret"]``."""
         url = message.address
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _common.failure(LABEL, url, "bad-url", permanent=True)
+        try:
+            addresses = check_url(url)
+        except UnsafeWebhookURL as refused:
+            # Permanent: the same URL is refused again; the admin must change it.
+            logger.warning("%s refused: %s", LABEL, refused)
+            raise _common.failure(LABEL, url, "bad-url", permanent=True) from None
         body = encode(message.extra["payload"])
         headers = {
             "Content-Type": "application/json",
@@ -60,18 +129,7 @@ class WebhookTransport(Transport):
         secret = message.extra.get("secret") or ""
         if secret:
             headers["X-Signature-256"] = sign(body, secret)
-        response = _common.post(
-            _session,
-            LABEL,
-            url,
-            url,
-            data=body,
-            headers=headers,
-            timeout=self.timeout(),
-            # A redirected POST may become a GET without its body, and would carry the
-            # signature to a host nobody configured.
-            allow_redirects=False,
-        )
+        response = _post_to_checked_address(url, addresses, body, headers, self.timeout())
         if 200 <= response.status_code < 300:
             return _common.success(LABEL, response, response.headers.get("X-Request-Id", ""))
         raise self.error(response, url)
@@ -99,3 +157,52 @@ class WebhookTransport(Transport):
             status_code=status,
             response=response.text,
         )
+
+
+def _post_to_checked_address(
+    url: str, addresses: list[str], body: bytes, headers: dict, timeout: float
+) -> _common.Answer:
+    """POST to the first of the checked ``addresses`` that takes a connection, never to
+    what the name resolves to now. The certificate is still checked against the URL's
+    host (SNI and hostname), and the Host header is the URL's.
+
+    No redirect is followed: a redirected POST may become a GET without its body, and
+    would carry the signature to a host nobody configured (or checked). No environment
+    proxy either: a proxy would resolve the name again itself.
+    """
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {**headers, "Host": parts.netloc.rpartition("@")[2]}
+    error = None
+    for address in addresses:
+        if parts.scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(
+                address,
+                port,
+                server_hostname=parts.hostname,
+                assert_hostname=parts.hostname,
+                ca_certs=certifi.where(),
+                retries=False,
+                timeout=timeout,
+            )
+        else:
+            pool = urllib3.HTTPConnectionPool(address, port, retries=False, timeout=timeout)
+        try:
+            response = pool.urlopen(
+                "POST", target, body=body, headers=headers, redirect=False, preload_content=False
+            )
+            try:
+                excerpt = response.read(RESPONSE_EXCERPT)
+            finally:
+                response.release_conn()
+            return _common.Answer(response.status, excerpt, response.headers)
+        except urllib3.exceptions.NewConnectionError as exc:
+            error = exc  # refused or unreachable: the host's next address may answer
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            error = exc
+            break
+        finally:
+            pool.close()
+    code = _common.network_error_code(error)
+    raise _common.failure(LABEL, url, code, permanent=False) from error

@@ -44,6 +44,18 @@ def with_literal(name, literal):
     return build
 
 
+def red_flag_then_taken_back(valid):
+    """A red flag answered yes, then no under the same key: one of them is a lie."""
+    text = json.dumps({**valid, "bowel_bladder_change": True})
+    return f'{text[:-1]}, "bowel_bladder_change": false}}'.encode()
+
+
+def in_arabic_indic_digits(name):
+    """The reading's own (valid) ``name`` written in Arabic-Indic digits."""
+    digits = str.maketrans("0123456789", "".join(chr(0x0660 + n) for n in range(10)))
+    return lambda valid: json.dumps({**valid, name: valid[name].translate(digits)}).encode()
+
+
 def nested(depth):
     return raw(b'{"note": ' + b"[" * depth + b"]" * depth + b"}")
 
@@ -64,6 +76,9 @@ CASES = {
     "string-not-object": (raw('"pain 3"'), "non_field_errors"),
     "null-not-object": (raw("null"), "non_field_errors"),
     "number-not-object": (raw("3"), "non_field_errors"),
+    # Duplicate keys: JSON parsers disagree on which wins, so neither is taken
+    "duplicate-red-flag": (red_flag_then_taken_back, "detail"),
+    "duplicate-key-nested": (raw('[{"a": 1, "a": 2}]'), "detail"),
     # Unknown and read-only keys: a misspelt red flag must not be dropped
     "misspelt-red-flag": (with_(bowel_bladder=True), "bowel_bladder"),
     "wrong-case-red-flag": (with_(Fever=True), "Fever"),
@@ -103,6 +118,7 @@ CASES = {
     "recorded-at-offset-25h": (with_(recorded_at="2026-03-02T12:00:00+25:00"), "recorded_at"),
     "recorded-at-year-one": (with_(recorded_at="0001-01-01T00:00:00+14:00"), "recorded_at"),
     "recorded-at-year-9999": (with_(recorded_at="9999-12-31T23:59:59-14:00"), "recorded_at"),
+    "recorded-at-arabic-indic-digits": (in_arabic_indic_digits("recorded_at"), "recorded_at"),
     "recorded-at-nul": (with_(recorded_at="2026-03-02T12:00:00\x00Z"), "recorded_at"),
     # pain_score
     "pain-missing": (without("pain_score"), "pain_score"),
@@ -182,6 +198,20 @@ def test_a_bad_reading_is_refused_naming_the_field_and_changes_nothing(
     assert isinstance(reason, str)
     assert reason.strip()
     assert snapshot() == before
+
+
+def test_a_duplicate_key_is_named_in_the_refusal(as_ana, anas_block, entry_for):
+    valid = entry_for(anas_block)
+
+    response = as_ana.generic(
+        "POST", ENTRIES, data=red_flag_then_taken_back(valid), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": 'JSON parse error - the key "bowel_bladder_change" is given twice.'
+    }
+    assert not DiaryEntry.objects.exists()
 
 
 def test_a_bad_retry_of_a_stored_reading_leaves_the_stored_reading_alone(

@@ -29,6 +29,47 @@ def bearer(token):
     return client
 
 
+# --- Ids and times in one reading only ---------------------------------------------------
+
+
+# Zero in Arabic-Indic, Persian, Devanagari and full-width digits.
+@pytest.mark.parametrize("zero", ["\u0660", "\u06f0", "\u0966", "\uff10"])
+def test_an_id_in_other_digits_is_not_found_not_read_as_that_number(as_cole, anas_block, zero):
+    # Python's int() reads any Unicode digit, so these would find Ana and her block.
+    digits = str.maketrans("0123456789", "".join(chr(ord(zero) + n) for n in range(10)))
+    for collection, pk in (
+        (PATIENTS, anas_block.patient_id),
+        ("/api/v1/procedures/", anas_block.id),
+    ):
+        assert as_cole.get(f"{collection}{pk}/").status_code == 200
+        other_digits = f"{collection}{str(pk).translate(digits)}/"
+        assert as_cole.get(other_digits).status_code == 404, other_digits
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("quiet_start", "22:00+02:00"),
+        ("quiet_start", "22:00Z"),
+        ("quiet_end", "08:00-05:00"),
+        ("checkin_time", "08:30+01:00"),
+        ("checkin_time", "\u0660\u0668:\u0663\u0660"),
+    ],
+)
+def test_a_time_of_day_with_an_offset_or_other_digits_is_refused(as_cole, ana, field, value):
+    # Quiet hours and check-in times are the patient's wall clock, in her own zone: an
+    # offset given here would be dropped silently, and the hours kept would not be hers.
+    before = (ana.quiet_start, ana.quiet_end, ana.checkin_time)
+    changes = {"quiet_start": "21:00", "quiet_end": "07:00", field: value}
+
+    response = as_cole.patch(detail(ana), changes, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    ana.refresh_from_db()
+    assert (ana.quiet_start, ana.quiet_end, ana.checkin_time) == before
+
+
 # --- Registering a patient --------------------------------------------------------------
 
 

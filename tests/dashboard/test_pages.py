@@ -415,6 +415,25 @@ def test_resolving_needs_a_note(nia, bens_emergency):
     assert bens_emergency.state == AlertState.OPEN
 
 
+@pytest.mark.parametrize(
+    ("note", "message"),
+    [
+        ("done\x00x", "The note cannot contain a NUL character."),
+        ("x" * 2001, "The note can be at most 2000 characters (it has 2001)."),
+    ],
+)
+def test_a_note_the_record_cannot_keep_whole_is_refused_not_cut(nia, bens_emergency, note, message):
+    url = f"/dashboard/alerts/{bens_emergency.pk}/resolve/"
+
+    on_board = htmx(nia, "post", url, {"note": note})
+    on_its_page = nia.post(url, {"note": note})
+
+    assert on_board.status_code == 422 and on_its_page.status_code == 422
+    assert message in text(on_board) and message in text(on_its_page)
+    bens_emergency.refresh_from_db()
+    assert bens_emergency.state == AlertState.OPEN
+
+
 def test_resolving_with_a_note_closes_the_alert(nia, nurse_nia, bens_emergency):
     note = "Called Ben: at A&E, seen by the on-call registrar."
     response = htmx(nia, "post", f"/dashboard/alerts/{bens_emergency.pk}/resolve/", {"note": note})

@@ -180,7 +180,7 @@ def test_dr_cole_reads_the_settings_but_cannot_change_them(dr_cole, north):
     assert north.emergency_number == "112"
 
 
-def test_the_webhook_secret_is_never_shown(as_mara_page, north):
+def test_the_webhook_secret_is_never_shown(as_mara_page, north, paging_hosts_resolve):
     as_mara_page.post(
         "/dashboard/clinic/",
         settings_body(

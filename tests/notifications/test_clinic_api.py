@@ -32,6 +32,11 @@ def email_on(clean_channel_env, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _paging_hosts_resolve(paging_hosts_resolve):
+    pass
+
+
 def north_rule_sets() -> list[tuple[int, dict]]:
     return list(
         RuleSet.objects.filter(clinic__name="North")
@@ -185,7 +190,7 @@ def test_mara_points_alerts_at_the_paging_system_and_the_secret_is_never_read_ba
 
 
 def test_changing_the_url_keeps_the_secret_and_an_empty_one_removes_it(as_mara, north):
-    as_mara.patch(CLINIC, {"webhook_url": "http://pager.local/hook", "webhook_secret": SECRET})
+    as_mara.patch(CLINIC, {"webhook_url": "https://old.north.example/", "webhook_secret": SECRET})
 
     as_mara.patch(CLINIC, {"webhook_url": "https://pager.north.example/hook"})
     assert AlertSettings.objects.get(clinic=north).webhook_secret == SECRET
@@ -193,6 +198,29 @@ def test_changing_the_url_keeps_the_secret_and_an_empty_one_removes_it(as_mara, 
     response = as_mara.patch(CLINIC, {"webhook_secret": ""})
     assert response.json()["webhook_secret_set"] is False
     assert AlertSettings.objects.get(clinic=north).webhook_secret == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://pager.north.example/hook", "Must be an https:// URL."),
+        ("https://127.0.0.1/hook", "alerts can only be posted to a public one"),
+        ("https://169.254.169.254/latest/meta-data/", "alerts can only be posted to a public one"),
+        ("https://[::1]:8443/hook", "alerts can only be posted to a public one"),
+        ("https://10.0.0.7/hook", "alerts can only be posted to a public one"),
+        ("https://no-such-host.invalid/hook", "cannot be found"),
+    ],
+)
+def test_a_webhook_inside_the_network_is_refused_at_save(as_mara, settings, url, message):
+    # Off, as in production: the test settings allow the tests' local receiver.
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+
+    response = as_mara.patch(CLINIC, {"webhook_url": url})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["webhook_url"]
+    assert message in response.json()["webhook_url"][0]
+    assert not AlertSettings.objects.exists()
 
 
 # --- Clinical rule overrides --------------------------------------------------------
@@ -243,6 +271,25 @@ def test_a_bad_override_is_refused_naming_it_and_nothing_is_saved(as_mara, overr
     assert list(response.json()) == [field]
     assert north_rule_sets() == []
     assert not AlertSettings.objects.exists()  # the delay in the same PATCH was rolled back
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        '"positive_relief_percent": 1e400',  # a whole number: int(inf) overflowed
+        '"max_reading_gap_minutes": -1e400',
+        '"fever_celsius": 1e400',
+    ],
+)
+def test_an_override_too_large_for_a_float_is_refused_naming_it(as_mara, override):
+    # Written out by hand: json.dumps would send Infinity, which the parser refuses anyway.
+    body = '{"rule_overrides": {' + override + "}}"
+    response = as_mara.patch(CLINIC, body, content_type="application/json")
+
+    assert response.status_code == 400
+    name = override.split('"')[1]
+    assert list(response.json()) == [f"rule_overrides.{name}"]
+    assert north_rule_sets() == []
 
 
 # --- Omar, of South -----------------------------------------------------------------

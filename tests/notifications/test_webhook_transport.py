@@ -6,6 +6,7 @@ import hmac
 import json
 import logging
 import re
+import socket
 import threading
 
 import pytest
@@ -225,3 +226,89 @@ def test_the_webhook_is_a_registered_channel_that_needs_no_settings(clean_channe
     assert TRANSPORTS["webhook"].channel == "webhook"
     assert isinstance(TRANSPORTS["webhook"], WebhookTransport)
     assert TRANSPORTS["webhook"].is_configured()
+
+
+# --- Only public https hosts, at save and at send --------------------------------------
+
+
+def resolving_to(monkeypatch, *addresses):
+    """Every name resolves to ``addresses``, as a hostile or rebound DNS answer would."""
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, 1, 6, "", (a, port))
+            for a in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+UNSAFE = [
+    "127.0.0.1",
+    "10.1.2.3",
+    "192.168.0.9",
+    "169.254.169.254",  # a cloud's metadata service
+    "100.64.0.1",
+    "224.0.0.1",
+    "240.0.0.1",
+    "0.0.0.0",  # noqa: S104 (an address refused, not one bound)
+    "::1",
+    "fe80::1",
+    "fd00::1",
+    "::ffff:127.0.0.1",
+]
+
+
+@pytest.mark.parametrize("address", UNSAFE)
+def test_a_host_resolving_to_an_inside_address_is_refused_at_send(
+    httpserver, settings, monkeypatch, clean_channel_env, address
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    resolving_to(monkeypatch, "93.184.215.14", address)  # one bad address is enough
+
+    with pytest.raises(TransportError) as refused:
+        WebhookTransport().send(event_for("https://pager.north.example/hooks/diary"))
+
+    assert (refused.value.permanent, refused.value.error_code) == (True, "bad-url")
+    assert httpserver.log == []
+
+
+def test_the_post_goes_to_the_checked_address_not_a_second_lookup(
+    httpserver, pager_url, monkeypatch
+):
+    # The name resolves once, when checked: a DNS answer that changes afterwards (a
+    # rebinding attack) cannot send the post elsewhere.
+    httpserver.expect_request("/hooks/diary").respond_with_data("ok")
+    lookups = []
+    real = socket.getaddrinfo
+
+    def counted(host, *args, **kwargs):
+        lookups.append(host)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", counted)
+    WebhookTransport().send(event_for(pager_url))
+
+    assert [host for host in lookups if host == "localhost"] == ["localhost"]
+    assert only_request(httpserver).headers["Host"] == pager_url.split("/")[2]
+
+
+def test_only_a_short_excerpt_of_the_answer_is_kept(httpserver, pager_url):
+    httpserver.expect_request("/hooks/diary").respond_with_data("secret-" * 1000, status=400)
+
+    with pytest.raises(TransportError) as refused:
+        WebhookTransport().send(event_for(pager_url))
+
+    assert len(refused.value.response) <= 200
+
+
+def test_a_redirect_is_not_followed(httpserver, pager_url):
+    httpserver.expect_request("/hooks/diary").respond_with_data(
+        "", status=307, headers={"Location": httpserver.url_for("/elsewhere")}
+    )
+
+    with pytest.raises(TransportError) as refused:
+        WebhookTransport().send(event_for(pager_url))
+
+    assert refused.value.error_code == "redirect"
+    assert [request.path for request, _ in httpserver.log] == ["/hooks/diary"]
