@@ -33,6 +33,18 @@ class Page:
     staff_id: int | None
 
 
+# Who each step is for, in words for the alert page; kept beside ``recipients``, which
+# decides it, so the two cannot drift apart.
+STEP_ROLES = {0: "on call (primary)", 1: "backup", 2: "clinic admin"}
+LATER_STEPS_ROLE = "everyone, again"
+
+
+def step_role(step: int | None) -> str:
+    if step is None:
+        return ""
+    return STEP_ROLES.get(step, LATER_STEPS_ROLE)
+
+
 def recipients(alert: Alert, step: int, shifts: oncall.OnCall) -> list[int]:
     """The staff user ids to page at ``step``, in the order above."""
     primary = [u.pk for u in shifts.primary]

@@ -48,11 +48,10 @@ def grace() -> timedelta:
     return timedelta(hours=settings.WEB_LINK_GRACE_HOURS)
 
 
-def issue_links(targets: list[tuple[int, int | None]]) -> list[str]:
+def issue_links(targets: list[tuple[int, int | None]], now: datetime | None = None) -> list[str]:
     """One fresh link per ``(patient_id, checkin_id or None)``, in one INSERT; returns the
     tokens in the same order. Called as reminders are sent, so it reads nothing."""
-    now = timezone.now()
-    expires_at = now + timedelta(days=settings.WEB_LINK_MAX_DAYS)
+    expires_at = latest_expiry(now or timezone.now())
     tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in targets]
     PatientLink.objects.bulk_create(
         PatientLink(
@@ -71,8 +70,14 @@ def issue_patient_link(patient: Patient) -> tuple[str, datetime]:
     latest it can work. Earlier links keep working."""
     if patient.status != PatientStatus.ACTIVE:
         raise DiaryError("status", "This patient's diary is not active; resume it first.")
-    (token,) = issue_links([(patient.pk, None)])
-    return link_url(token), timezone.now() + timedelta(days=settings.WEB_LINK_MAX_DAYS)
+    now = timezone.now()
+    (token,) = issue_links([(patient.pk, None)], now)
+    return link_url(token), latest_expiry(now)
+
+
+def latest_expiry(issued_at: datetime) -> datetime:
+    """The latest a link issued then can work (it stops earlier when the diary ends)."""
+    return issued_at + timedelta(days=settings.WEB_LINK_MAX_DAYS)
 
 
 def link_url(token: str) -> str:

@@ -137,9 +137,8 @@ def seven_reminders(clock, beat, north, dr_cole):
     return make
 
 
-@pytest.fixture
-def recorded_before_each_send(monkeypatch):
-    """How many deliveries were recorded as sent when each send began."""
+def _count_before_each_send(monkeypatch, deliveries) -> list[int]:
+    """How many of ``deliveries`` (a queryset) there were when each send began."""
     seen: list[int] = []
     real = notify.get_transport
 
@@ -148,11 +147,17 @@ def recorded_before_each_send(monkeypatch):
             self.transport = real(channel)
 
         def send(self, message):
-            seen.append(Delivery.objects.filter(status=DeliveryStatus.SENT).count())
+            seen.append(deliveries.count())
             return self.transport.send(message)
 
     monkeypatch.setattr(notify, "get_transport", Watching)
     return seen
+
+
+@pytest.fixture
+def recorded_before_each_send(monkeypatch):
+    """How many deliveries were recorded as sent when each send began."""
+    return _count_before_each_send(monkeypatch, Delivery.objects.filter(status=DeliveryStatus.SENT))
 
 
 def test_reminder_pushes_are_recorded_a_group_at_a_time(
@@ -177,19 +182,9 @@ def test_reminder_pushes_are_recorded_a_group_at_a_time(
 @pytest.fixture
 def claimed_before_each_send(monkeypatch):
     """How many deliveries were claimed (sending) or done when each send began."""
-    seen: list[int] = []
-    real = notify.get_transport
-
-    class Watching:
-        def __init__(self, channel):
-            self.transport = real(channel)
-
-        def send(self, message):
-            seen.append(Delivery.objects.exclude(status=DeliveryStatus.PENDING).count())
-            return self.transport.send(message)
-
-    monkeypatch.setattr(notify, "get_transport", Watching)
-    return seen
+    return _count_before_each_send(
+        monkeypatch, Delivery.objects.exclude(status=DeliveryStatus.PENDING)
+    )
 
 
 def test_a_batch_is_claimed_a_chunk_at_a_time_so_a_killed_worker_strands_one_chunk(

@@ -6,9 +6,8 @@ from datetime import datetime
 
 from notifications.models import Alert, Channel, Delivery, DeliveryStatus, Purpose
 from notifications.oncall import display_name
+from notifications.paging import PAGING_EVENTS, step_role
 
-# notifications.paging: who each escalation step pages.
-STEP_ROLES = {0: "on call (primary)", 1: "backup", 2: "clinic admin"}
 CHANNEL_WORDS = {
     Channel.SMS: "by SMS",
     Channel.EMAIL: "by e-mail",
@@ -32,12 +31,6 @@ class PageLine:
     failed: bool
 
 
-def step_words(step: int | None) -> str:
-    if step is None:
-        return ""
-    return STEP_ROLES.get(step, "everyone, again")
-
-
 def paged(alert: Alert) -> list[PageLine]:
     """Every page and webhook event of the alert, oldest first: one query."""
     deliveries = (
@@ -52,10 +45,10 @@ def _line(delivery: Delivery, proceduralist: int | None) -> PageLine:
     if delivery.purpose == Purpose.ALERT_WEBHOOK:
         words = f"Told the clinic's paging system ({delivery.event})"
     elif delivery.staff is not None:
-        role = step_words(delivery.step)
+        role = step_role(delivery.step)
         if delivery.step == 0 and delivery.staff_id == proceduralist:
             role = "the proceduralist"
-        verb = "Paged" if delivery.event in ("triggered", "escalated") else "Told"
+        verb = "Paged" if delivery.event in PAGING_EVENTS else "Told"
         words = f"{verb} {display_name(delivery.staff)}, {role}, {how}"
     else:
         words = f"Paged the clinic's fallback contact {how} ({delivery.address})"

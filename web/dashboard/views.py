@@ -24,6 +24,7 @@ from diary.models import CheckInStatus, ProcedureKind, ProcedureStatus
 from diary.services import DiaryError
 from diary.triage import RULE_TITLES
 from notifications import alerts
+from notifications.paging import step_role
 from web.dashboard import block_queries, paged, queries
 from web.dashboard.access import IDLE_SECONDS, is_htmx, page, staff_only, start_session
 
@@ -194,7 +195,7 @@ def _alert_context(clinic, alert_id, **extra):
         "alert": alert,
         "rule_title": RULE_TITLES.get(alert.rule, alert.rule),
         "paged": paged.paged(alert),
-        "step_words": paged.step_words(alert.escalation_step),
+        "step_words": step_role(alert.escalation_step),
         "entries": [
             (entry, block_queries.symptoms(entry))
             for entry in sorted(entries, key=lambda e: (e.recorded_at, e.pk))
