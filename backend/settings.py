@@ -371,7 +371,7 @@ EMAIL_HOST_PASSWORD = read_secret("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = strict_bool("EMAIL_USE_TLS", default=True)
 EMAIL_USE_SSL = strict_bool("EMAIL_USE_SSL", default=False)
 # Django's default is no timeout at all: one stuck mail server would hold a worker for ever.
-EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=5.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pain diary <noreply@localhost>")
 
 # --- Notifications ------------------------------------------------------------------
@@ -420,9 +420,11 @@ DELIVERY_ENQUEUE_LEASE_SECONDS = env.float("DELIVERY_ENQUEUE_LEASE_SECONDS", def
 DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS = env.float(
     "DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS", default=3.0
 )
-# Longer than a send task's budget plus one send (2 x NOTIFY_HTTP_TIMEOUT): past it, the
-# worker holding the row is gone.
-DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=45.0)
+# How long a claimed row is kept from others: longer than one send can take (connect + read,
+# 2 x NOTIFY_HTTP_TIMEOUT / EMAIL_TIMEOUT), renewed by the sending worker before each send
+# when less than that is left. Past it, the worker is gone: a killed worker's rows go out
+# again within this plus SWEEP_SECONDS (the reminder goal through a kill -9 is 20 s).
+DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=12.0)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
 
 LOGGING = {

@@ -19,7 +19,10 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_HTTP_TIMEOUT = 10.0
+# Push, SMS and webhook providers answer in well under a second when they are up; waiting
+# longer only holds a claimed page or reminder from its next channel (and bounds how short
+# the send lease, what a killed worker strands, can be: DELIVERY_SEND_LEASE_SECONDS).
+DEFAULT_HTTP_TIMEOUT = 5.0
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 
@@ -225,6 +228,11 @@ def email() -> EmailConfig:
     )
 
 
+def slowest_send_seconds() -> float:
+    """The longest one send can take: its connect and read timeouts, each in full."""
+    return 2 * max(http_timeout()[0], getattr(settings, "EMAIL_TIMEOUT", None) or 0)
+
+
 def warn_about_short_leases() -> None:
     """Warn when a send could outlast the lease that keeps others off it.
 
@@ -233,7 +241,7 @@ def warn_about_short_leases() -> None:
     than that, every batch sends one message and hands the rest on, and a slow send can be
     taken over by the sweeper and sent twice.
     """
-    slowest = 2 * max(http_timeout()[0], getattr(settings, "EMAIL_TIMEOUT", None) or 0)
+    slowest = slowest_send_seconds()
     lease = settings.DELIVERY_SEND_LEASE_SECONDS
     if lease <= slowest:
         logger.warning(

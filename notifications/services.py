@@ -24,7 +24,7 @@ from diary import services as diary
 from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
 from notifications import messages
 from notifications.clinic_settings import alert_settings_of
-from notifications.config import http_timeout
+from notifications.config import slowest_send_seconds
 from notifications.leases import enqueue_lease
 from notifications.models import (
     LINKED_PURPOSES,
@@ -297,13 +297,18 @@ def send_deliveries(
             claimed = _claim_for_sending(part, timezone.now(), claim_token or uuid.uuid4())
             count("skipped", len(part) - len(claimed))
             links = _links_for(claimed)
-            deadline = min(budget_ends, _last_start())
+            held, renew_at = {d.pk for d in claimed}, _renewal_due()
             for index, delivery in enumerate(claimed):
-                if (start or index) and time.monotonic() > deadline:
+                if (start or index) and time.monotonic() > budget_ends:
                     _record_successes(unrecorded)
                     count("handed_on", _hand_on(claimed[index:]))
                     count("handed_on", _requeue_unclaimed(wanted[start + chunk :]))
                     return outcomes
+                if time.monotonic() > renew_at:
+                    held, renew_at = _renew_lease(claimed[index:]), _renewal_due()
+                if delivery.pk not in held:
+                    count("skipped")  # taken over while this worker stalled: not ours to send
+                    continue
                 count(_send_claimed(delivery, unrecorded, links.get(delivery.pk, "")))
                 if len(unrecorded) >= settings.PUSH_RECORD_GROUP:
                     _record_successes(unrecorded)
@@ -324,12 +329,30 @@ def _links_for(deliveries: list[Delivery]) -> dict[int, str]:
     return {d.pk: diary.link_url(t) for d, t in zip(linked, tokens, strict=True)}
 
 
-def _last_start() -> float:
-    """The last moment (monotonic) a new send of a chunk claimed now may start: early
-    enough that the slowest send still ends before the chunk's lease runs out (or the
-    sweeper would hand a row still being sent to another worker)."""
-    slowest_send = 2 * http_timeout()[0]  # connect and read timeouts, each in full
-    return time.monotonic() + settings.DELIVERY_SEND_LEASE_SECONDS - slowest_send
+def _renewal_due() -> float:
+    """When (monotonic) the lease on a chunk claimed or renewed now must be renewed before
+    the next send starts: late enough that fast sends never renew, early enough that the
+    slowest send (connect and read timeouts, each in full) still ends inside the lease.
+
+    Why renew rather than lease a whole chunk for as long as all of it could take: a
+    worker killed mid-chunk strands its rows for one lease, so the lease stays short (a
+    reminder's 20 s goal through a ``kill -9``) while a live worker keeps what it holds.
+    """
+    return time.monotonic() + settings.DELIVERY_SEND_LEASE_SECONDS - slowest_send_seconds()
+
+
+def _renew_lease(deliveries: list[Delivery]) -> set[int]:
+    """Extend the send lease on the rows of a chunk not yet sent; the ids still held.
+
+    A row can be missing only if this worker stalled past its lease (a paused VM, a
+    starved CPU) and the sweeper handed it on: whoever claimed it since sends it.
+    """
+    token = deliveries[0].claim_token
+    ids = [d.pk for d in deliveries]
+    lease = timezone.now() + timedelta(seconds=settings.DELIVERY_SEND_LEASE_SECONDS)
+    mine = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SENDING, claim_token=token)
+    mine.update(lease_until=lease)
+    return set(mine.values_list("pk", flat=True))
 
 
 def _requeue_unclaimed(deliveries: list[Delivery]) -> int:

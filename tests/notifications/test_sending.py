@@ -203,6 +203,65 @@ def test_a_batch_is_claimed_a_chunk_at_a_time_so_a_killed_worker_strands_one_chu
     assert len(receivers.pushes) == 7
 
 
+def _watch_each_send(monkeypatch, before_send) -> None:
+    """Call ``before_send(address)`` as each send begins, then send for real."""
+    real = notify.get_transport
+
+    class Watching:
+        def __init__(self, channel):
+            self.transport = real(channel)
+
+        def send(self, message):
+            before_send(message.address)
+            return self.transport.send(message)
+
+    monkeypatch.setattr(notify, "get_transport", Watching)
+
+
+def test_a_slow_chunk_keeps_its_lease_renewed_send_by_send(
+    seven_reminders, receivers, clock, monkeypatch, settings
+):
+    """The send lease is short (a killed worker strands its chunk for one lease), so a
+    live worker renews it as it goes: each row's lease runs a full lease from when its own
+    send began, however long the chunk took before it."""
+    settings.SEND_CLAIM_CHUNK = 7
+    # A lease no longer than the slowest send: renewed before every send.
+    settings.DELIVERY_SEND_LEASE_SECONDS = notify.slowest_send_seconds()
+    ids = seven_reminders(phones=True)
+    leases = []
+
+    def three_seconds_a_send(address):
+        leases.append(Delivery.objects.get(pk__in=ids, address=address).lease_until)
+        assert leases[-1] == timezone.now() + timedelta(
+            seconds=settings.DELIVERY_SEND_LEASE_SECONDS
+        )
+        clock.shift(3)
+
+    _watch_each_send(monkeypatch, three_seconds_a_send)
+
+    assert notify.send_deliveries(ids) == {"sent": 7}
+    assert len(set(leases)) == 7  # renewed each time, not the claim's lease seven times
+
+
+def test_a_row_taken_over_while_the_worker_stalled_is_left_to_its_new_holder(
+    seven_reminders, receivers, clock, monkeypatch, settings
+):
+    settings.SEND_CLAIM_CHUNK = 7
+    settings.DELIVERY_SEND_LEASE_SECONDS = notify.slowest_send_seconds()
+    ids = seven_reminders(phones=True)
+    taken = []
+
+    def another_worker_takes_one_during_the_first_send(address):
+        if not taken:  # the worker stalls past its lease; another claims a row not yet sent
+            taken.append(Delivery.objects.filter(pk__in=ids).exclude(address=address).last())
+            Delivery.objects.filter(pk=taken[0].pk).update(claim_token=uuid.uuid4())
+
+    _watch_each_send(monkeypatch, another_worker_takes_one_during_the_first_send)
+
+    assert notify.send_deliveries(ids) == {"sent": 6, "skipped": 1}
+    assert taken[0].address not in {push.address for push in receivers.pushes}
+
+
 def test_a_text_is_recorded_as_soon_as_it_is_sent(
     seven_reminders, receivers, recorded_before_each_send, settings
 ):

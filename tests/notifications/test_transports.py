@@ -157,8 +157,8 @@ def test_a_base_url_without_a_scheme_disables_the_channel(http_channels, clean_c
     )
 
 
-def test_the_timeout_defaults_to_ten_seconds(clean_channel_env):
-    assert config.fcm().timeout == 10.0
+def test_the_timeout_defaults_to_five_seconds(clean_channel_env):
+    assert config.fcm().timeout == 5.0
     clean_channel_env.setenv("NOTIFY_HTTP_TIMEOUT", "2.5")
     assert config.twilio().timeout == 2.5
 
