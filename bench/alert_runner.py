@@ -161,6 +161,8 @@ def bench_env(database: str, workdir: Path) -> dict:
         CELERY_QUEUE=queue,
         CELERY_ALERT_QUEUE=f"{queue}-alerts",  # the settings' default, whatever the shell says
         LOG_LEVEL="WARNING",
+        # The bench's webhook receiver listens on loopback, over plain http.
+        WEBHOOK_ALLOW_PRIVATE_HOSTS="true",
     )
     return env
 

@@ -12,7 +12,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from diary import labels, questions, response, services, triaging
-from diary.api.fields import AwareDateTimeField, StrictIntegerField, StrictModelSerializer
+from diary.api.fields import (
+    AwareDateTimeField,
+    CheckInField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 from diary.api.finding_serializers import FindingSerializer
 from diary.clock import read_clock
 from diary.models import (
@@ -155,6 +160,13 @@ class EntrySerializer(StrictModelSerializer):
         max_value=2**63 - 1,  # a database id; larger cannot be one, and would overflow
         help_text="The block this reading is about (one of yours).",
     )
+    # Scoped to the signed-in patient in __init__; nothing by default.
+    checkin = CheckInField(
+        queryset=CheckIn.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The check-in this answers, if any (of that block).",
+    )
     minutes_after_block = serializers.SerializerMethodField()
     relief_percent = serializers.SerializerMethodField()
     advice = serializers.SerializerMethodField()
@@ -213,11 +225,6 @@ class EntrySerializer(StrictModelSerializer):
             "client_id": {
                 "help_text": "A UUID the phone makes once per entry; resending it is safe.",
                 "validators": [],  # uniqueness is the service's idempotency rule, not a 400
-            },
-            # Scoped to the signed-in patient in __init__; nothing by default.
-            "checkin": {
-                "queryset": CheckIn.objects.none(),
-                "help_text": "The check-in this answers, if any (of that block).",
             },
             "pain_score": {"min_value": 0, "max_value": 10, "help_text": "Usual pain now, 0-10."},
             "reported_relief_percent": {

@@ -55,6 +55,18 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class CheckInField(StrictPrimaryKeyRelatedField):
+    """A check-in id. The check-in the caller has already read and scoped to the patient
+    (``context["checkin"]``: the web check-in's page is one check-in's) is taken as it
+    is, not read again: one query less on every web check-in (bench/checkin)."""
+
+    def to_internal_value(self, data):
+        known = self.context.get("checkin")
+        if known is not None and type(data) is int and data == known.pk:
+            return known
+        return super().to_internal_value(data)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with a UTC offset; a time without one is ambiguous and refused."""
 

@@ -346,16 +346,18 @@ def test_before_any_block_the_start_link_says_the_check_ins_will_come(browser, a
 def test_each_request_of_a_check_in_costs_a_fixed_few_queries(
     browser, ana, block_of, link_to, django_assert_num_queries
 ):
-    """Pinned (bench/checkin): the link and the form read the link and the check-in; the
-    POST adds the API's block lookup, the entry and the check-in's answer."""
+    """Pinned (bench/checkin): the link is read with its check-in and block, so the form
+    costs that one query; the landing adds the check-ins still to come; the POST the API's
+    block lookup, the entry and the check-in's answer; the answer page the entry and the
+    check-ins still to come."""
     block = block_of(ana)
     link = link_to(ana, block.checkins.get(key="h2"))
 
     with django_assert_num_queries(2):
         landing = browser.get(link)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         page = browser.get(landing["Location"])
-    with django_assert_num_queries(8):  # 6 statements and the test's savepoint around them
+    with django_assert_num_queries(6):  # 4 statements and the test's savepoint around them
         sent = browser.post(landing["Location"], answers(page))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         browser.get(sent["Location"])

@@ -43,34 +43,34 @@ def checkins_of(patient: Patient):
     )
 
 
-def open_checkins(patient: Patient, now: datetime) -> list[CheckIn]:
-    """Check-ins open now (between their opening and their closing), not yet answered."""
-    return list(
+@dataclass
+class Coming:
+    """The patient's check-ins not yet answered that have not closed, soonest first."""
+
+    open_now: list[CheckIn]  # between their opening and their closing
+    upcoming: list[CheckIn]  # not open yet
+
+
+def coming(patient: Patient, now: datetime) -> Coming:
+    """What is open now and what comes next, in one query (a diary has a few dozen
+    check-ins at most, so reading all those still to come is cheap)."""
+    rows = list(
         checkins_of(patient)
-        .filter(status__in=OPEN_CHECKIN_STATUSES, opens_at__lte=now, closes_at__gt=now)
+        .filter(status__in=OPEN_CHECKIN_STATUSES, closes_at__gt=now)
         .select_related("procedure")
         .order_by("due_at")
     )
-
-
-def next_checkin(patient: Patient, now: datetime) -> CheckIn | None:
-    return (
-        checkins_of(patient)
-        .filter(status__in=OPEN_CHECKIN_STATUSES, opens_at__gt=now)
-        .order_by("due_at")
-        .first()
+    return Coming(
+        open_now=[c for c in rows if c.opens_at <= now],
+        upcoming=[c for c in rows if c.opens_at > now],
     )
 
 
-def diary_of(patient: Patient, now: datetime) -> Diary:
+def diary_of(patient: Patient, now: datetime, still_to_come: Coming | None = None) -> Diary:
     block = current_block(patient)
     if block is None:
         return Diary(block=None)
-    upcoming = list(
-        checkins_of(patient)
-        .filter(status__in=OPEN_CHECKIN_STATUSES, opens_at__gt=now)
-        .order_by("due_at")[:UPCOMING_SHOWN]
-    )
+    still_to_come = still_to_come or coming(patient, now)
     readings = list(DiaryEntry.objects.filter(procedure=block).order_by("recorded_at", "id"))
     points = [
         charts.Point(
@@ -81,8 +81,8 @@ def diary_of(patient: Patient, now: datetime) -> Diary:
     ]
     return Diary(
         block=block,
-        open_now=open_checkins(patient, now),
-        upcoming=upcoming,
+        open_now=still_to_come.open_now,
+        upcoming=still_to_come.upcoming[:UPCOMING_SHOWN],
         readings=readings,
         chart=charts.chart(points, baseline=block.baseline_pain) if points else None,
     )

@@ -95,14 +95,15 @@ def home(request, access):
     now = timezone.now()
     # A check-in open now comes first (a link opened late leads to the current one); the
     # link's own check-in, closed less than the grace ago, still takes its reading.
-    open_now = pages.open_checkins(access.patient, now)
+    still_to_come = pages.coming(access.patient, now)
+    open_now = still_to_come.open_now
     if access.checkin in open_now:
         return redirect("checkin:checkin", token=access.token, checkin_id=access.checkin.pk)
     if open_now:
         return redirect("checkin:checkin", token=access.token, checkin_id=open_now[0].pk)
     if access.checkin is not None and answerable(access.checkin, now):
         return redirect("checkin:checkin", token=access.token, checkin_id=access.checkin.pk)
-    diary = pages.diary_of(access.patient, now)
+    diary = pages.diary_of(access.patient, now, still_to_come)
     return render(request, "checkin/home.html", _context(access, diary=diary, now=now))
 
 
@@ -111,11 +112,14 @@ def home(request, access):
 def checkin(request, access, checkin_id: int):
     """One check-in's questions; posting them stores the entry once."""
     now = timezone.now()
-    found = get_object_or_404(
-        CheckIn.objects.select_related("procedure"),
-        pk=checkin_id,
-        procedure__patient=access.patient,
-    )
+    if access.checkin is not None and access.checkin.pk == checkin_id:
+        found = access.checkin  # read with the link (and its block): the common path
+    else:
+        found = get_object_or_404(
+            CheckIn.objects.select_related("procedure"),
+            pk=checkin_id,
+            procedure__patient=access.patient,
+        )
     if not answerable(found, now):
         posted = _posted_entry(request, access)
         if posted is not None:  # the form sent again after it was answered: same answer
@@ -192,7 +196,7 @@ def _record(access, form, block, checkin) -> DiaryEntry | None:
     data = {**form.entry_answers(), "procedure": block.pk, "recorded_at": now.isoformat()}
     if checkin is not None and now < checkin.closes_at:  # after it closes: unscheduled
         data["checkin"] = checkin.pk
-    serializer = EntrySerializer(data=data, context={"patient": patient})
+    serializer = EntrySerializer(data=data, context={"patient": patient, "checkin": checkin})
     if not serializer.is_valid():
         log.warning("web check-in entry refused: %s", sorted(serializer.errors))
         form.add_error(None, _("Your answers could not be saved. Please call your clinic."))
@@ -212,13 +216,13 @@ def answer(request, access, client_id):
     entry = get_object_or_404(
         DiaryEntry.objects.select_related("checkin"), patient=access.patient, client_id=client_id
     )
-    now = timezone.now()
+    still_to_come = pages.coming(access.patient, timezone.now())
     context = _context(
         access,
         entry=entry,
         body_class=f"advice-{entry.advice_level or 'routine'}",
-        next_checkin=pages.next_checkin(access.patient, now),
-        open_now=pages.open_checkins(access.patient, now),
+        next_checkin=next(iter(still_to_come.upcoming), None),
+        open_now=still_to_come.open_now,
     )
     return render(request, "checkin/answer.html", context)
 
