@@ -268,6 +268,9 @@ CLOCK_SKEW_TOLERANCE_SECONDS = env.float("CLOCK_SKEW_TOLERANCE_SECONDS", default
 
 # Triage hands its findings to this one function (the diary never imports notifications).
 DIARY_FINDINGS_HANDLER = "notifications.alerts.handle_findings"
+# The patient's channel order (push, SMS, e-mail) is kept by notifications; the phone app
+# changes it through the diary's /me/ with this (read, clean, write).
+DIARY_CHANNEL_ORDER = "notifications.patient_contact.PatientChannelOrder"
 
 # --- Celery -----------------------------------------------------------------------
 # The broker only carries "do this now"; what is due lives in the database.

@@ -196,6 +196,7 @@ def drill_env(args, workdir: Path, fcm_port: int, redis_url: str) -> dict:
         ALLOWED_HOSTS=processes.HOST,
         THROTTLE_PATIENT="1000000/min",
         LOG_LEVEL="WARNING",
+        WEBHOOK_ALLOW_PRIVATE_HOSTS="true",  # the pages' receiver is on loopback
     )
     return env
 

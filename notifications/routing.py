@@ -32,6 +32,18 @@ def parse_order(order: str) -> list[str]:
     return seen
 
 
+ORDER_HELP = "Give push, sms and/or email, each once, comma-separated (e.g. sms,push)."
+
+
+def clean_order(order: str) -> str:
+    """A channel order as typed (``"sms, push"``) → as stored (``"sms,push"``); raises
+    ``ValueError`` (saying what is expected) for an unknown or repeated channel."""
+    names = [part.strip() for part in order.split(",") if part.strip()]
+    if not names or parse_order(order) != names:
+        raise ValueError(ORDER_HELP)
+    return ",".join(names)
+
+
 def targets(channel: str, reach: Reachability) -> list[Target]:
     """Every address of the patient on one channel (push: each working device)."""
     if channel == Channel.PUSH:

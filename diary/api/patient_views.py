@@ -16,6 +16,7 @@ from diary.api.serializers import (
     EnrollResponseSerializer,
     EnrollSerializer,
     MeSerializer,
+    MeUpdateSerializer,
     MyProcedureSerializer,
 )
 from diary.api.throttles import PatientRateThrottle, ScopedThrottle
@@ -70,11 +71,27 @@ class PatientAPIMixin:
 
 
 class MeView(PatientAPIMixin, APIView):
-    """The enrolled patient and their clinic."""
+    """The enrolled patient and their clinic; the patient changes their own check-in
+    time, quiet hours, time zone, language and channel order."""
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(self.patient).data)
+
+    @extend_schema(
+        request=MeUpdateSerializer,
+        responses={
+            200: MeSerializer,
+            400: OpenApiResponse(description="A field is wrong or not the patient's to set."),
+        },
+    )
+    def patch(self, request):
+        """Change any of these; a new time zone, check-in time or quiet hours re-plans the
+        check-ins still to come, as a change by the clinic does."""
+        serializer = MeUpdateSerializer(self.patient, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        patient = services.update_own_settings(self.patient, **serializer.validated_data)
+        return Response(MeSerializer(patient).data)
 
 
 class MyProcedureViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):

@@ -3,8 +3,10 @@
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from diary import services
 from diary.api.diary_serializers import CheckInSerializer
 from diary.api.fields import (
     AwareDateTimeField,
@@ -33,12 +35,81 @@ class ClinicSummarySerializer(serializers.ModelSerializer):
 # --- Patient app ----------------------------------------------------------------------
 
 
+class QuietHoursMixin:
+    """Quiet hours come as a pair: both times, or null for both."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        start = attrs.get("quiet_start", getattr(self.instance, "quiet_start", None))
+        end = attrs.get("quiet_end", getattr(self.instance, "quiet_end", None))
+        if "quiet_start" in attrs or "quiet_end" in attrs:
+            if (start is None) != (end is None):
+                raise serializers.ValidationError(
+                    {"quiet_end": ["Give both quiet_start and quiet_end, or null for both."]}
+                )
+            if start is not None and start == end:
+                raise serializers.ValidationError({"quiet_end": ["Must differ from quiet_start."]})
+        return attrs
+
+
+CHANNEL_ORDER_HELP = (
+    "The channels that carry reminders, tried in this order, comma-separated, from push, "
+    "sms and email (e.g. push,sms)."
+)
+OWN_FIELD_HELP = {
+    "timezone": {"help_text": "IANA time zone, e.g. Europe/London: reminders follow it."},
+    "language": {"help_text": "The language of reminders and of the web check-in."},
+    "checkin_time": {"help_text": "Local time of day for the daily check-ins (HH:MM)."},
+    "quiet_start": {
+        "help_text": "Local time (HH:MM) after which day-level reminders wait until "
+        "quiet_end; null for no quiet hours. Reminders in the first hours after a block "
+        "are never held."
+    },
+    "quiet_end": {"help_text": "Local time (HH:MM) the quiet hours end."},
+}
+
+
 class MeSerializer(serializers.ModelSerializer):
     clinic = ClinicSummarySerializer(read_only=True)
+    channel_order = serializers.SerializerMethodField()
 
     class Meta:
         model = Patient
-        fields = ["id", "display_name", "timezone", "language", "checkin_time", "clinic"]
+        fields = [
+            "id",
+            "display_name",
+            "timezone",
+            "language",
+            "checkin_time",
+            "quiet_start",
+            "quiet_end",
+            "channel_order",
+            "clinic",
+        ]
+        extra_kwargs = OWN_FIELD_HELP
+
+    @extend_schema_field(serializers.CharField(help_text=CHANNEL_ORDER_HELP))
+    def get_channel_order(self, patient) -> str:
+        return services.channel_orders().read(patient)
+
+
+class MeUpdateSerializer(QuietHoursMixin, StrictModelSerializer):
+    """What the patient may change themselves; the rest of their record is the clinic's."""
+
+    channel_order = serializers.CharField(
+        max_length=32, required=False, help_text=CHANNEL_ORDER_HELP
+    )
+
+    class Meta:
+        model = Patient
+        fields = [*services.OWN_FIELDS, "channel_order"]
+        extra_kwargs = OWN_FIELD_HELP
+
+    def validate_channel_order(self, value):
+        try:
+            return services.channel_orders().clean(value)
+        except ValueError as wrong:
+            raise serializers.ValidationError(str(wrong)) from None
 
 
 class EnrollSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -75,7 +146,7 @@ class DeviceSerializer(StrictModelSerializer):
 # --- Staff --------------------------------------------------------------------------
 
 
-class PatientSerializer(StrictModelSerializer):
+class PatientSerializer(QuietHoursMixin, StrictModelSerializer):
     class Meta:
         model = Patient
         fields = [
@@ -127,18 +198,6 @@ class PatientSerializer(StrictModelSerializer):
             if others.exists():
                 raise serializers.ValidationError("Another patient of the clinic has this number.")
         return value
-
-    def validate(self, attrs):
-        start = attrs.get("quiet_start", getattr(self.instance, "quiet_start", None))
-        end = attrs.get("quiet_end", getattr(self.instance, "quiet_end", None))
-        if "quiet_start" in attrs or "quiet_end" in attrs:
-            if (start is None) != (end is None):
-                raise serializers.ValidationError(
-                    {"quiet_end": ["Give both quiet_start and quiet_end, or null for both."]}
-                )
-            if start is not None and start == end:
-                raise serializers.ValidationError({"quiet_end": ["Must differ from quiet_start."]})
-        return attrs
 
 
 class PatientCreatedSerializer(PatientSerializer):

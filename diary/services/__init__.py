@@ -32,6 +32,7 @@ from diary.services.links import (
     open_link,
     revoke_access,
 )
+from diary.services.own_settings import OWN_FIELDS, channel_orders, update_own_settings
 from diary.services.people import (
     create_clinic,
     create_patient,
@@ -55,6 +56,7 @@ from diary.services.staff import (
 __all__ = [
     "LATER_ENTRY_FIELDS",
     "MISSED_BATCH",
+    "OWN_FIELDS",
     "V1_ANSWER_DEFAULTS",
     "V2_ENTRY_FIELDS",
     "DiaryError",
@@ -62,6 +64,7 @@ __all__ = [
     "advance_checkins",
     "cancel_procedure",
     "change_roles",
+    "channel_orders",
     "claim_checkins_to_remind",
     "claim_checkins_to_remind_again",
     "create_clinic",
@@ -91,6 +94,7 @@ __all__ = [
     "set_password_url",
     "sign_out",
     "staff_token_in_use",
+    "update_own_settings",
     "update_patient",
     "update_procedure",
 ]

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from diary.api.fields import StrictSerializerMixin
 from notifications.models import ContactPreference, Delivery, DeliveryAttempt
-from notifications.routing import parse_order
+from notifications.routing import clean_order
 
 
 class DeliveryAttemptSerializer(serializers.ModelSerializer):
@@ -81,12 +81,10 @@ class ContactPreferenceSerializer(StrictSerializerMixin, serializers.ModelSerial
         }
 
     def validate_channel_order(self, value):
-        names = [part.strip() for part in value.split(",") if part.strip()]
-        if not names or parse_order(value) != names:
-            raise serializers.ValidationError(
-                "Give push, sms and/or email, each once, comma-separated (e.g. sms,push)."
-            )
-        return ",".join(names)
+        try:
+            return clean_order(value)
+        except ValueError as wrong:
+            raise serializers.ValidationError(str(wrong)) from None
 
     def validate_sms_disabled_at(self, value):
         return _only_clear(value)

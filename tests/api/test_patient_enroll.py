@@ -37,6 +37,9 @@ def test_ana_enrols_with_her_code_and_the_token_opens_her_diary(anon, ana, beare
         "timezone": "Europe/London",
         "language": "en",
         "checkin_time": "10:00:00",
+        "quiet_start": "22:00:00",
+        "quiet_end": "08:00:00",
+        "channel_order": "push,sms,email",
         "clinic": {"name": "North", "phone": "+442079460001"},
     }
     me = bearer(body["token"]).get("/api/v1/me/")

@@ -22,6 +22,9 @@ def test_ana_reads_who_she_is_and_how_to_reach_her_clinic(as_ana, ana):
         "timezone": "Europe/London",
         "language": "en",
         "checkin_time": "10:00:00",
+        "quiet_start": "22:00:00",
+        "quiet_end": "08:00:00",
+        "channel_order": "push,sms,email",
         "clinic": {"name": "North", "phone": "+442079460001"},
     }
 
