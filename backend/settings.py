@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
         "AlertSeverityEnum": [("urgent", "urgent"), ("emergency", "emergency")],
         "AlertEventKindEnum": "notifications.models.AlertEventKind.choices",
         "ProcedureKindEnum": "diary.models.ProcedureKind.choices",
+        "ClinicStatusStateEnum": "diary.clinic_status.STATES",
+        "AlertStateEnum": "notifications.models.AlertState.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -265,6 +267,14 @@ REREMINDER_FRACTION = None if _rereminder.lower() == "none" else float(_reremind
 # readings' times corrected by that much (diary/clock.py); within it, network time in
 # flight is not mistaken for a wrong clock.
 CLOCK_SKEW_TOLERANCE_SECONDS = env.float("CLOCK_SKEW_TOLERANCE_SECONDS", default=120.0)
+
+# A patient may correct an entry this long after sending it (a wrong button); later, a new
+# entry says what changed.
+ENTRY_CORRECTION_MINUTES = env.int("ENTRY_CORRECTION_MINUTES", default=30)
+
+# An entry that reaches the server more than this after it was recorded (kept on a phone
+# offline, sent in a batch later) is marked as reported late on the alert it raises.
+LATE_ENTRY_SECONDS = env.int("LATE_ENTRY_SECONDS", default=15 * 60)
 
 # Triage hands its findings to this one function (the diary never imports notifications).
 DIARY_FINDINGS_HANDLER = "notifications.alerts.handle_findings"

@@ -521,6 +521,13 @@ SAFETY_FIELDS = (
 )
 
 
+class DiaryEntryQuerySet(models.QuerySet):
+    def current(self):
+        """Entries no correction has taken the place of: what the verdict, the relief
+        curve and triage's "previous entry" read. The superseded stay in the record."""
+        return self.filter(superseded_at=None)
+
+
 class DiaryEntry(models.Model):
     """One reading from the patient's phone: a pain score and the safety answers."""
 
@@ -568,6 +575,21 @@ class DiaryEntry(models.Model):
     fingerprint = models.CharField(
         max_length=64, help_text="Hash of the submitted content, to tell a retry from a conflict."
     )
+    # A correction is a new entry: the one it corrects stays in the record, superseded (left
+    # out of the verdict and of the relief curve), and the alerts it raised stand.
+    corrects = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="correction",
+        help_text="The entry this one corrects (it takes that one's place in the verdict).",
+    )
+    superseded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a correction took this entry's place."
+    )
+
+    objects = DiaryEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["recorded_at", "id"]

@@ -68,7 +68,7 @@ def procedure_response(procedure: Procedure, now: datetime | None = None) -> res
     the phone sent it, so an entry recorded offline counts at the time it describes.
     """
     now = now or timezone.now()
-    rows = DiaryEntry.objects.filter(procedure=procedure).values_list(*_READING_FIELDS)
+    rows = DiaryEntry.objects.current().filter(procedure=procedure).values_list(*_READING_FIELDS)
     pending = _pending([procedure], now)[procedure.pk]
     zone = ZoneInfo(procedure.patient.clinic.timezone)
     return _verdict(procedure, rows, _rules(procedure.patient.clinic_id), pending, now, zone)
@@ -82,8 +82,10 @@ def procedure_responses(
     ``zone``: the clinic's, for the times a provisional verdict names ("due by 17:00")."""
     now = now or timezone.now()
     rows = defaultdict(list)
-    entries = DiaryEntry.objects.filter(procedure__in=procedures).values_list(
-        "procedure_id", *_READING_FIELDS
+    entries = (
+        DiaryEntry.objects.current()
+        .filter(procedure__in=procedures)
+        .values_list("procedure_id", *_READING_FIELDS)
     )
     for procedure_id, *reading in entries:
         rows[procedure_id].append(reading)
@@ -114,8 +116,10 @@ def rfa_readiness(patient: Patient, now: datetime | None = None) -> response.Rea
         .order_by("performed_at", "id")
     )
     rows = defaultdict(list)
-    entries = DiaryEntry.objects.filter(procedure__in=blocks).values_list(
-        "procedure_id", *_READING_FIELDS
+    entries = (
+        DiaryEntry.objects.current()
+        .filter(procedure__in=blocks)
+        .values_list("procedure_id", *_READING_FIELDS)
     )
     for procedure_id, *reading in entries:
         rows[procedure_id].append(reading)

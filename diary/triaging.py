@@ -101,8 +101,19 @@ def triage_entry(entry: DiaryEntry, procedure: Procedure) -> Outcome:
         advice_level=told.level, advice_message=told.message
     )
     raised = _handler()(procedure, stored) if stored else None
-    alert = {"id": raised.id, "severity": raised.severity} if raised else None
-    return Outcome(told, alert, stored)
+    return Outcome(told, _alert_of(raised) if raised else None, stored)
+
+
+def _alert_of(alert) -> dict:
+    """What an entry's outcome keeps of its alert (an Alert, or what the handler raised):
+    for the phone, and for "has the clinic seen my report?"."""
+    return {
+        "id": alert.pk if hasattr(alert, "pk") else alert.id,
+        "severity": alert.severity,
+        "state": alert.state,
+        "acknowledged_at": alert.acknowledged_at,
+        "resolved_at": alert.resolved_at,
+    }
 
 
 def _finding(found: triage.Finding, procedure, rule_set, **source) -> Finding:
@@ -121,9 +132,8 @@ def _finding(found: triage.Finding, procedure, rule_set, **source) -> Finding:
 
 def _previous_facts(entry: DiaryEntry) -> triage.EntryFacts | None:
     previous = (
-        DiaryEntry.objects.filter(
-            procedure_id=entry.procedure_id, recorded_at__lte=entry.recorded_at
-        )
+        DiaryEntry.objects.current()
+        .filter(procedure_id=entry.procedure_id, recorded_at__lte=entry.recorded_at)
         .exclude(pk=entry.pk)
         .order_by("-recorded_at", "-id")
         .first()
@@ -191,8 +201,7 @@ def stored_outcome(entry: DiaryEntry) -> Outcome:
         if event.kind in ("triggered", "repeated", "raised")
     ]
     top = max(alerts, key=lambda a: triage.SEVERITY_ORDER[a.severity], default=None)
-    alert = {"id": top.pk, "severity": top.severity} if top else None
-    return Outcome(told, alert, findings)
+    return Outcome(told, _alert_of(top) if top else None, findings)
 
 
 def stored_advice(entry: DiaryEntry, findings: list[Finding]) -> advice.Advice:
@@ -217,8 +226,10 @@ def unresponsive_after_symptom(missed_ids: list[int]) -> int:
 
     Safe to run twice: a check-in's finding is unique (``finding_once_per_checkin``).
     """
-    latest = DiaryEntry.objects.filter(procedure_id=OuterRef("procedure_id")).order_by(
-        "-recorded_at", "-id"
+    latest = (
+        DiaryEntry.objects.current()
+        .filter(procedure_id=OuterRef("procedure_id"))
+        .order_by("-recorded_at", "-id")
     )
     missed = (
         CheckIn.objects.filter(pk__in=missed_ids, status=CheckInStatus.MISSED)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -42,6 +43,9 @@ ESCALATE_BATCH = 100
 class RaisedAlert:
     id: int
     severity: str
+    state: str = AlertState.OPEN  # a live alert joined may have been acknowledged already
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
 
 
 # --- Raising -------------------------------------------------------------------------------
@@ -62,7 +66,7 @@ def handle_findings(procedure: Procedure, findings: list[Finding]) -> RaisedAler
     saved = Delivery.objects.bulk_create(deliveries)
     transaction.on_commit(partial(enqueue, saved))
     top = max(raised, key=lambda a: SEVERITY_ORDER[a.severity])
-    return RaisedAlert(top.pk, top.severity)
+    return RaisedAlert(top.pk, top.severity, top.state, top.acknowledged_at, top.resolved_at)
 
 
 def _raise(procedure: Procedure, finding: Finding, now: datetime):
@@ -83,6 +87,7 @@ def _raise(procedure: Procedure, finding: Finding, now: datetime):
             priority=finding.priority,
             reason=finding.reason,
             pages_proceduralist=finding.pages_proceduralist,
+            reported_late_seconds=reported_late(finding),
             next_escalation_at=now + escalation_delay(alerting, finding),
         )
         _event(alert, AlertEventKind.TRIGGERED, now, finding=finding, detail=finding.reason)
@@ -93,6 +98,7 @@ def _raise(procedure: Procedure, finding: Finding, now: datetime):
     # Worse than when it was raised (or acknowledged): page again, as a new step.
     live.severity, live.priority, live.reason = finding.severity, finding.priority, finding.reason
     live.pages_proceduralist = live.pages_proceduralist or finding.pages_proceduralist
+    live.reported_late_seconds = reported_late(finding)
     live.state = AlertState.OPEN
     live.escalation_step += 1
     live.next_escalation_at = now + escalation_delay(alerting, finding)
@@ -103,6 +109,17 @@ def _raise(procedure: Procedure, finding: Finding, now: datetime):
 
 
 _LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
+
+
+def reported_late(finding: Finding) -> int | None:
+    """Seconds between the finding's entry being recorded and reaching the clinic, when
+    more than ``LATE_ENTRY_SECONDS`` (a phone that kept it offline): the nurse must know
+    that the symptom is older than the page. None otherwise, and for a missed check-in."""
+    entry = finding.entry
+    if entry is None:
+        return None
+    late = int((entry.received_at - entry.recorded_at).total_seconds())
+    return late if late > settings.LATE_ENTRY_SECONDS else None
 
 
 def _rises(alert: Alert, finding: Finding) -> bool:

@@ -88,6 +88,7 @@ def webhook_message(*, alert, delivery, secret: str) -> Message:
             "state": alert.state,
             "escalation_step": delivery.step,
             "created_at": alert.created_at.isoformat(),
+            "reported_late_seconds": alert.reported_late_seconds,
             "url": alert_url(alert.pk),
         },
         "clinic": alert.clinic.name,

@@ -266,6 +266,12 @@ class Alert(models.Model):
         default=False,
         help_text="The block's proceduralist is paged with the on-call clinician (its findings).",
     )
+    reported_late_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How long after it was recorded the entry that raised it reached the "
+        "clinic (kept on a phone offline), when that was more than LATE_ENTRY_SECONDS.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)

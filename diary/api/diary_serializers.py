@@ -19,6 +19,7 @@ from diary.api.fields import (
     StrictModelSerializer,
 )
 from diary.api.finding_serializers import FindingSerializer
+from diary.clinic_status import STATES, clinic_status
 from diary.clock import read_clock
 from diary.models import (
     SAFETY_FIELDS,
@@ -27,6 +28,7 @@ from diary.models import (
     DiaryEntry,
     ProcedureStatus,
 )
+from diary.services.corrections import correctable_until
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 BEFORE_BLOCK_LIMIT = timedelta(hours=24)
@@ -125,6 +127,19 @@ class RaisedAlertSerializer(serializers.Serializer):
     )
 
 
+class ClinicStatusSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=STATES,
+        help_text="sent (to the clinic), seen (by the clinic) or dealt_with (by the clinic).",
+    )
+    at = serializers.DateTimeField(
+        allow_null=True, help_text="When the clinic saw it or dealt with it; null while sent."
+    )
+    message = serializers.CharField(
+        help_text="What to show the patient, in their language; never a staff name."
+    )
+
+
 # What an entry's findings, advice and alert are read from, for lists of entries: a fixed
 # number of queries a page.
 ENTRY_PREFETCH = ("findings__alert_events__alert", "findings__rule_set")
@@ -171,8 +186,10 @@ class EntrySerializer(StrictModelSerializer):
     relief_percent = serializers.SerializerMethodField()
     advice = serializers.SerializerMethodField()
     alert = serializers.SerializerMethodField()
+    clinic_status = serializers.SerializerMethodField()
     findings = serializers.SerializerMethodField()
     answered_questions = serializers.SerializerMethodField()
+    correctable_until = serializers.SerializerMethodField()
 
     class Meta:
         model = DiaryEntry
@@ -209,9 +226,20 @@ class EntrySerializer(StrictModelSerializer):
             "relief_percent",
             "advice",
             "alert",
+            "clinic_status",
             "findings",
+            "corrects",
+            "superseded_at",
+            "correctable_until",
         ]
-        read_only_fields = ["id", "received_at", "clock_skew_seconds", "phone_recorded_at"]
+        read_only_fields = [
+            "id",
+            "received_at",
+            "clock_skew_seconds",
+            "phone_recorded_at",
+            "corrects",
+            "superseded_at",
+        ]
         # Each default is repeated from the model so the schema shows it.
         extra_kwargs = {
             "clock_skew_seconds": {
@@ -284,7 +312,26 @@ class EntrySerializer(StrictModelSerializer):
 
     @extend_schema_field(RaisedAlertSerializer(allow_null=True))
     def get_alert(self, entry):
-        return _outcome(entry).alert
+        alert = _outcome(entry).alert
+        return {"id": alert["id"], "severity": alert["severity"]} if alert else None
+
+    @extend_schema_field(ClinicStatusSerializer(allow_null=True))
+    def get_clinic_status(self, entry):
+        alert = _outcome(entry).alert
+        if alert is None:
+            return None
+        patient = entry.procedure.patient
+        return clinic_status(alert, language=patient.language, zone=patient.timezone)
+
+    @extend_schema_field(
+        serializers.DateTimeField(
+            allow_null=True,
+            help_text="Until when the patient may correct this entry (POST …/correct/); null "
+            "once a correction has taken its place.",
+        )
+    )
+    def get_correctable_until(self, entry):
+        return correctable_until(entry)
 
     @extend_schema_field(FindingSerializer(many=True))
     def get_findings(self, entry):

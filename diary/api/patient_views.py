@@ -4,12 +4,19 @@ import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from diary import services
 from diary.api.diary_serializers import ENTRY_PREFETCH, CheckInSerializer, EntrySerializer
+from diary.api.entry_batch import (
+    EntryBatchResultSerializer,
+    EntryBatchSerializer,
+    client_id_conflict,
+    record_batch,
+)
 from diary.api.permissions import IsPatient
 from diary.api.serializers import (
     DeviceSerializer,
@@ -29,6 +36,7 @@ from diary.models import (
     Procedure,
     checkin_status_q,
 )
+from diary.services.corrections import TAKEN_FROM_THE_ORIGINAL
 
 
 class EnrollView(APIView):
@@ -184,15 +192,7 @@ class MyEntryViewSet(
                 patient=self.patient, data=serializer.validated_data
             )
         except services.EntryConflict as conflict:
-            return Response(
-                {
-                    "client_id": [
-                        f"Already used for a different entry (id {conflict.entry.pk}); "
-                        "make a new client_id for a new entry."
-                    ]
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
+            return _client_id_conflict(conflict)
         # The validated serializer renders the stored entry: a second EntrySerializer
         # would build all its fields again, which costs as much as validating did.
         serializer.instance = entry
@@ -200,6 +200,72 @@ class MyEntryViewSet(
             serializer.data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        request=EntrySerializer,
+        responses={
+            201: EntrySerializer,
+            200: OpenApiResponse(EntrySerializer, description="A retry: the stored correction."),
+            400: OpenApiResponse(description="A field is missing or wrong; it is named."),
+            404: OpenApiResponse(description="Not one of the patient's entries."),
+            409: OpenApiResponse(
+                description="Too late to correct, corrected already, or `client_id` used "
+                "for another entry."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request, pk=None):
+        """Correct an entry within ENTRY_CORRECTION_MINUTES of sending it: send its answers
+        again as they should be, with a new client_id (procedure, check-in and
+        recorded_at are the corrected entry's). The correction takes its place in the
+        verdict; the first stays in the record, and an alert it raised is not withdrawn."""
+        original = self.get_object()
+        taken = [name for name in TAKEN_FROM_THE_ORIGINAL if name in request.data]
+        if taken:
+            message = "Taken from the entry corrected; leave it out."
+            return Response({name: [message] for name in taken}, status=400)
+        data = {
+            **request.data,
+            "procedure": original.procedure_id,
+            "recorded_at": original.recorded_at.isoformat(),
+        }
+        serializer = self.get_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            entry, created = services.correct_entry(
+                patient=self.patient, original=original, data=serializer.validated_data
+            )
+        except services.EntryConflict as conflict:
+            return _client_id_conflict(conflict)
+        except services.CorrectionRefused as refused:
+            return Response({refused.field: [refused.message]}, status=409)
+        serializer.instance = entry
+        return Response(serializer.data, status=201 if created else 200)
+
+    @extend_schema(
+        request=EntryBatchSerializer,
+        responses={
+            200: OpenApiResponse(
+                EntryBatchResultSerializer,
+                description="Each entry answered on its own, in the order sent.",
+            ),
+            400: OpenApiResponse(description="`entries` is not a list of 1 to 50 objects."),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        """Entries recorded offline, up to 50, each idempotent by its client_id and
+        answered as POST /me/entries/ would answer it; stored in recorded order."""
+        serializer = EntryBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        sent_at = request.data.get("sent_at") if "sent_at" in serializer.validated_data else None
+        results = record_batch(self.patient, serializer.validated_data["entries"], sent_at)
+        return Response({"results": results})
+
+
+def _client_id_conflict(conflict) -> Response:
+    return Response(client_id_conflict(conflict), status=status.HTTP_409_CONFLICT)
 
 
 class MyDeviceViewSet(

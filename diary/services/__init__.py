@@ -15,6 +15,7 @@ from diary.services.checkins import (
     replan_checkins,
     update_procedure,
 )
+from diary.services.corrections import CorrectionRefused, correct_entry
 from diary.services.devices import register_device, remove_device
 from diary.services.entries import (
     LATER_ENTRY_FIELDS,
@@ -59,6 +60,7 @@ __all__ = [
     "OWN_FIELDS",
     "V1_ANSWER_DEFAULTS",
     "V2_ENTRY_FIELDS",
+    "CorrectionRefused",
     "DiaryError",
     "EntryConflict",
     "advance_checkins",
@@ -67,6 +69,7 @@ __all__ = [
     "channel_orders",
     "claim_checkins_to_remind",
     "claim_checkins_to_remind_again",
+    "correct_entry",
     "create_clinic",
     "create_patient",
     "create_procedure",

@@ -100,6 +100,8 @@ def _as_sent(data: dict) -> dict:
 def _entry_defaults() -> dict:
     """What the database stores for every field a phone may leave out."""
     skip = {"id", "patient", "received_at", "fingerprint", "advice_level", "advice_message"}
+    # Added later, and set by the service, not sent: an entry's hash stays as it was.
+    skip.update(("corrects", "superseded_at"))
     skip.update(CLOCK_FIELDS)
     return {
         field.name: field.get_default()

@@ -88,6 +88,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "escalation_step",
             "next_escalation_at",
             "pages_proceduralist",
+            "reported_late_seconds",
             "findings",
             "patient_advice",
         ]

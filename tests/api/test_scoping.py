@@ -178,6 +178,9 @@ PATIENT_ENDPOINTS = [
     ("get", "me/entries/", None),
     ("get", "me/entries/{entry}/", None),
     ("post", "me/entries/", "entry"),
+    ("post", "me/entries/batch/", "batch"),
+    ("post", "me/entries/{entry}/correct/", "entry"),
+    ("patch", "me/", {"checkin_time": "07:00", "channel_order": "sms"}),
     ("get", "me/devices/", None),
     ("post", "me/devices/", {"platform": "apns", "token": "a-new-phone"}),
     ("delete", "me/devices/{device}/", None),
@@ -203,7 +206,12 @@ def _shift(ids):
 
 
 def body_for(body, ids):
-    makers = {"entry": _entry, "block": _block, "shift": _shift}
+    makers = {
+        "entry": _entry,
+        "batch": lambda ids: {"entries": [_entry(ids)]},
+        "block": _block,
+        "shift": _shift,
+    }
     return makers[body](ids) if isinstance(body, str) else body
 
 

@@ -457,6 +457,25 @@ def test_the_alert_page_has_the_reason_the_entries_and_what_happened(nia, bens_e
     assert "Patient's phone" in page
 
 
+def test_an_alert_from_an_entry_kept_offline_says_the_symptom_is_older_than_the_page(
+    cole, bens_block
+):
+    # Recorded 50 min 30 s after the block, two hours ago: 1 h 9 min before it was sent.
+    report(bens_block, 50, 4, bowel_bladder_change=True)
+    alert = Alert.objects.get(procedure=bens_block)
+
+    page = text(cole.get(f"/dashboard/alerts/{alert.pk}/"))
+
+    assert "Reported late The patient recorded this 1 h 9 min before it reached the clinic" in page
+
+
+def test_an_alert_sent_as_it_was_recorded_is_not_marked_late(cole, bens_block):
+    report(bens_block, 118, 4, bowel_bladder_change=True)  # two minutes ago
+    alert = Alert.objects.get(procedure=bens_block)
+
+    assert "Reported late" not in text(cole.get(f"/dashboard/alerts/{alert.pk}/"))
+
+
 # --- Omar, of South, gets nothing of North's -------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from diary.models import CheckInStatus, DiaryEntry, PatientStatus
+from notifications import alerts
 from notifications.models import Alert, Delivery, Purpose
 from tests.web.conftest import BLOCK, NOW, client_id_of, csrf_of
 
@@ -156,6 +157,22 @@ def test_an_urgent_finding_says_the_clinic_was_told_and_gives_its_phone(
     assert b"Your clinic has been told" in told.content
     assert b'href="tel:+442079460001"' in told.content
     assert DiaryEntry.objects.get().temperature_celsius == Decimal("38.6")
+
+
+def test_the_answer_page_says_whether_the_clinic_has_seen_the_report(
+    browser, ana, block_of, link_to, nurse_nia
+):
+    block = block_of(ana)
+    form_url, page = open_form(browser, link_to(ana, block.checkins.get(key="h2")))
+    sent = browser.post(form_url, answers(page, fever="yes", temperature_celsius="38.6"))
+
+    assert b"Your report has been sent to your clinic." in browser.get(sent["Location"]).content
+
+    alert = Alert.objects.get(patient=ana)
+    alerts.acknowledge_alert(alert, nurse_nia)
+    seen = browser.get(sent["Location"]).content.decode()
+    assert "Your clinic has seen your report (" in seen
+    assert nurse_nia.username not in seen
 
 
 # --- The follow-up ------------------------------------------------------------------------

@@ -71,7 +71,9 @@ def diary_of(patient: Patient, now: datetime, still_to_come: Coming | None = Non
     if block is None:
         return Diary(block=None)
     still_to_come = still_to_come or coming(patient, now)
-    readings = list(DiaryEntry.objects.filter(procedure=block).order_by("recorded_at", "id"))
+    readings = list(
+        DiaryEntry.objects.current().filter(procedure=block).order_by("recorded_at", "id")
+    )
     points = [
         charts.Point(
             minutes=response.minutes_after_block(block.performed_at, entry.recorded_at),

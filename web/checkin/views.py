@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from diary import services
+from diary import services, triaging
 from diary.api.diary_serializers import EntrySerializer
+from diary.clinic_status import clinic_status
 from diary.models import CheckIn, DiaryEntry
 from diary.services.links import LinkRefused, answerable
 from web.checkin import pages
@@ -220,11 +221,22 @@ def answer(request, access, client_id):
     context = _context(
         access,
         entry=entry,
+        clinic_status=_clinic_status(entry, access.patient),
         body_class=f"advice-{entry.advice_level or 'routine'}",
         next_checkin=next(iter(still_to_come.upcoming), None),
         open_now=still_to_come.open_now,
     )
     return render(request, "checkin/answer.html", context)
+
+
+def _clinic_status(entry, patient) -> dict | None:
+    """Whether the clinic has seen the alert this entry raised. Read only for an entry
+    with a concern: a routine answer page keeps its three queries."""
+    if entry.advice_level not in ("contact_clinic", "emergency"):  # no alert behind it
+        return None
+    entry.procedure.patient = patient
+    alert = triaging.stored_outcome(entry).alert
+    return clinic_status(alert, language=patient.language, zone=patient.timezone)
 
 
 @with_link

@@ -45,7 +45,7 @@ def procedure_of(clinic: Clinic, procedure_id: int) -> Procedure:
 
 
 def readings(procedure: Procedure) -> list[Reading]:
-    entries = DiaryEntry.objects.filter(procedure=procedure).select_related("checkin")
+    entries = DiaryEntry.objects.current().filter(procedure=procedure).select_related("checkin")
     return [
         Reading(
             entry=entry,

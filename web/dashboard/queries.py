@@ -132,9 +132,11 @@ def today(clinic: Clinic, now: datetime, recent_page=1, coming_page=1) -> tuple[
             coming.append((performed_at, pk, pk))
     recent = Paginator([k[-1] for k in sorted(recent)], TODAY_SHOWN).get_page(recent_page)
     coming = Paginator([k[-1] for k in sorted(coming)], COMING_SHOWN).get_page(coming_page)
-    latest = DiaryEntry.objects.filter(
-        procedure=OuterRef("pk"), recorded_at__gte=OuterRef("performed_at")
-    ).order_by("-recorded_at", "-id")
+    latest = (
+        DiaryEntry.objects.current()
+        .filter(procedure=OuterRef("pk"), recorded_at__gte=OuterRef("performed_at"))
+        .order_by("-recorded_at", "-id")
+    )
     shown = Procedure.objects.filter(pk__in=[*recent, *coming]).select_related(
         "patient", "proceduralist"
     )
