@@ -50,6 +50,7 @@ from diary.services.staff import (
     reactivate_staff,
     resend_invitation,
     set_password_url,
+    update_staff,
 )
 
 __all__ = [
@@ -93,4 +94,5 @@ __all__ = [
     "staff_token_in_use",
     "update_patient",
     "update_procedure",
+    "update_staff",
 ]
