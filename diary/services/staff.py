@@ -71,6 +71,9 @@ def update_staff(membership: StaffMembership, *, by, **changes) -> bool:
         raise DiaryError(sorted(unknown)[0], "This field cannot be changed here.")
     resent = _update_details(membership, changes, by)
     if any(role in changes for role in ROLES):
+        # Roles not sent keep their stored value, read under the clinic's lock: another
+        # admin's change made meanwhile is not undone with what this request read first.
+        _lock_clinic(membership)
         roles = {role: changes.get(role, getattr(membership, role)) for role in ROLES}
         change_roles(membership, **roles, by=by)
     return resent

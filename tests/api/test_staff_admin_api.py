@@ -163,6 +163,14 @@ def test_the_last_active_admin_cannot_demote_or_deactivate_herself(as_mara, mara
     assert mara.is_active and mara.membership.is_admin
 
 
+def test_a_change_is_all_or_nothing(as_mara, mara):
+    refused = as_mara.patch(url(mara.membership), {"first_name": "Mara", "is_admin": False})
+
+    assert refused.status_code == 400 and list(refused.json()) == ["is_admin"]
+    mara.refresh_from_db()
+    assert mara.first_name == "" and mara.membership.is_admin
+
+
 def test_with_a_second_admin_mara_may_step_down(as_mara, mara, nurse_nia):
     assert as_mara.patch(url(nurse_nia.membership), {"is_admin": True}).status_code == 200
     assert as_mara.patch(url(mara.membership), {"is_admin": False}).json()["is_admin"] is False
