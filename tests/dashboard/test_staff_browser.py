@@ -1,5 +1,6 @@
 """Mara, North's admin, invites Ravi in a real browser and the staff list shows him; she
-corrects his name (a taken e-mail is refused on its field); Ravi opens the e-mailed link, chooses his password and lands on Today. axe-core on every page.
+corrects his name (a taken e-mail is refused on its field); Ravi opens the e-mailed link,
+chooses his password and lands on Today. axe-core on every page.
 
 Browser set-up in ``tests/browser.py``.
 """
