@@ -5,6 +5,11 @@ For each size: a fresh PostgreSQL database (``diary_scale_<patients>``), seeded 
 size in turn, one request at a time (warm-up rounds first), so drift hits all alike.
 Database, server and waiting come from ``bench.runner``; percentiles from
 ``bench.report``. Talks only to 127.0.0.1.
+
+With ``--before DIR`` (an older checkout, e.g. ``git archive <commit> | tar -x -C DIR``)
+each size's database is also served by a gunicorn running DIR's code, and its pages are
+requested in the same rounds: before and after measured in one run, under the same load.
+DIR must read the same schema (migrations are run by this checkout).
 """
 
 import argparse
@@ -41,8 +46,18 @@ def parse_args(argv):
     parser.add_argument("--rounds", type=int, default=50, help="requests to each page per size")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--keep-db", action="store_true", help="leave the databases afterwards")
+    parser.add_argument("--before", type=Path, help="also serve this older checkout's code")
+    parser.add_argument(
+        "--pages", default=",".join(PAGES), help="which pages to time, comma-separated names"
+    )
     args = parser.parse_args(argv)
     args.sizes = [int(size) for size in args.sizes.split(",")]
+    args.pages = [name.strip() for name in args.pages.split(",")]
+    unknown = set(args.pages) - set(PAGES)
+    if unknown:
+        parser.error(f"unknown pages: {', '.join(sorted(unknown))}; known: {', '.join(PAGES)}")
+    if args.before is not None and not (args.before / "manage.py").is_file():
+        parser.error(f"--before {args.before}: not a checkout (no manage.py)")
     return args
 
 
@@ -74,7 +89,8 @@ def get(port: int, path: str, seeded: dict) -> tuple[float, int]:
 
 
 def serve_size(patients: int, args, workdir: Path, stack: contextlib.ExitStack) -> dict:
-    """A seeded database and a gunicorn on it; the stack stops and drops them."""
+    """A seeded database and a gunicorn on it (two with --before), by label ("after",
+    "before"); the stack stops and drops them."""
     database = f"diary_scale_{patients}"
     env = runner.bench_env(database, use_redis=True)
     env["REDIS_URL"] = REDIS_URL
@@ -86,56 +102,67 @@ def serve_size(patients: int, args, workdir: Path, stack: contextlib.ExitStack) 
     runner.run_python(["manage.py", "migrate", "--noinput"], env)
     seeded = seed(env, patients, workdir)
     print(f"  seeded: {seeded['seeded']}")
+    served = {"after": _serve(env, args.workers, log, runner.ROOT, stack)}
+    if args.before is not None:
+        before_env = {**env, "PYTHONPATH": str(args.before.resolve())}
+        before_log = workdir / f"gunicorn-{patients}-before.log"
+        served["before"] = _serve(before_env, args.workers, before_log, args.before, stack)
+    return {label: {**server, "seeded": seeded} for label, server in served.items()}
+
+
+def _serve(env: dict, workers: int, log: Path, root: Path, stack) -> dict:
     port = runner.free_port()
-    server = runner.start_gunicorn(env, port, args.workers, log)
+    server = runner.start_gunicorn(env, port, workers, log, root=root.resolve())
     stack.callback(runner.stop, server)
     runner.wait_until_ready(server, port, log)
-    return {"port": port, "seeded": seeded, "log": log}
+    return {"port": port, "log": log}
 
 
-def measure(servers: dict[int, dict], rounds: int) -> dict[int, dict]:
-    """Every page of every size in turn, round after round: drift (other work on the
-    machine) hits all sizes alike, so their ratio holds even when the times move."""
-    latencies = {size: {name: [] for name in PAGES} for size in servers}
-    sizes = {size: {} for size in servers}
+def measure(servers: dict[tuple, dict], pages: list[str], rounds: int) -> dict[tuple, dict]:
+    """Every page of every server in turn, round after round: drift (other work on the
+    machine) hits all sizes (and before and after) alike, so their ratio holds even when
+    the times move. ``servers`` are keyed by (label, patients)."""
+    latencies = {key: {name: [] for name in pages} for key in servers}
+    sizes = {key: {} for key in servers}
     for number in range(WARMUP + rounds):
-        for name, path in PAGES.items():
-            for size, server in servers.items():
-                elapsed, sizes[size][name] = get(server["port"], path, server["seeded"])
+        for name in pages:
+            for key, server in servers.items():
+                elapsed, sizes[key][name] = get(server["port"], PAGES[name], server["seeded"])
                 if number >= WARMUP:
-                    latencies[size][name].append(elapsed)
+                    latencies[key][name].append(elapsed)
     return {
-        size: {
+        key: {
             name: {
-                "p50": percentile_ms(sorted(latencies[size][name]), 0.50),
-                "p95": percentile_ms(sorted(latencies[size][name]), 0.95),
-                "kb": sizes[size][name] / 1024,
-                "queries": servers[size]["seeded"]["pages"][name]["queries"],
+                "p50": percentile_ms(sorted(latencies[key][name]), 0.50),
+                "p95": percentile_ms(sorted(latencies[key][name]), 0.95),
+                "kb": sizes[key][name] / 1024,
+                "queries": servers[key]["seeded"]["pages"][name]["queries"],
             }
-            for name in PAGES
+            for name in pages
         }
-        for size in servers
+        for key in servers
     }
 
 
-def print_table(results: dict[int, dict]) -> None:
-    sizes = sorted(results)
-    base = sizes[0]
+def print_table(results: dict[tuple, dict], pages: list[str]) -> None:
+    labels = sorted({label for label, _ in results}, key=["before", "after"].index)
+    sizes = sorted({size for _, size in results})
     print()
-    print("| page | patients | p50 ms | p95 ms | KB | queries | p50 vs smallest |")
-    print("|------|---------:|-------:|-------:|---:|--------:|----------------:|")
-    for name in PAGES:
-        for size in sizes:
-            row = results[size][name]
-            ratio = row["p50"] / results[base][name]["p50"]
-            print(
-                f"| {name} | {size} | {row['p50']:.1f} | {row['p95']:.1f} | {row['kb']:.1f} "
-                f"| {row['queries']} | {ratio:.2f}x |"
-            )
+    print("| page | code | patients | p50 ms | p95 ms | KB | queries | p50 vs smallest |")
+    print("|------|------|---------:|-------:|-------:|---:|--------:|----------------:|")
+    for name in pages:
+        for label in labels:
+            base = results[(label, sizes[0])][name]["p50"]
+            for size in sizes:
+                row = results[(label, size)][name]
+                print(
+                    f"| {name} | {label} | {size} | {row['p50']:.1f} | {row['p95']:.1f} "
+                    f"| {row['kb']:.1f} | {row['queries']} | {row['p50'] / base:.2f}x |"
+                )
     print()
     print(
         "queries: SQL statements of one request as Django logs them (the session's own "
-        "included, the health check's SELECT 1 not)"
+        "included, the health check's SELECT 1 not), counted with this checkout's code"
     )
 
 
@@ -153,14 +180,17 @@ def main(argv=None) -> int:
         tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir,
         contextlib.ExitStack() as stack,
     ):
-        servers = {size: serve_size(size, args, Path(workdir), stack) for size in args.sizes}
+        servers = {}
+        for size in args.sizes:
+            for label, server in serve_size(size, args, Path(workdir), stack).items():
+                servers[(label, size)] = server
         try:
-            results = measure(servers, args.rounds)
+            results = measure(servers, args.pages, args.rounds)
         except Exception:
             for server in servers.values():
                 print(runner.tail(server["log"]))
             raise
-    print_table(results)
+    print_table(results, args.pages)
     print(f"server: gunicorn {args.workers} sync workers, DEBUG=false; {runner.postgres_version()}")
     print(
         f"load: one client, {args.rounds} requests to each page of each size, interleaved, "

@@ -134,12 +134,15 @@ def seed(env: dict, patients: int, workdir: Path) -> dict:
 # --- The server ----------------------------------------------------------------------
 
 
-def start_gunicorn(env: dict, port: int, workers: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict, port: int, workers: int, log: Path, root: Path = ROOT
+) -> subprocess.Popen:
+    """``root``: the code to serve (bench/pages serves an older checkout beside this one)."""
     command = [
         str(VENV_BIN / "gunicorn"),
         "backend.wsgi:application",
         "--chdir",
-        str(ROOT),
+        str(root),
         "--bind",
         f"{HOST}:{port}",
         "--workers",

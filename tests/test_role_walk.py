@@ -1,12 +1,13 @@
 """Every dashboard page and action, and every staff write of the API, as each role: a
 clinician (Dr Cole) registers patients and blocks; an on-call nurse who is not a clinician
-(Nia) reads them and acts on alerts; a clinic admin (Mara) changes the rota and settings;
-Omar of South gets nothing of North's. The walk covers every URL of the dashboard."""
+(Nia) reads them and acts on alerts; a clinic admin (Mara) changes the rota, settings and
+staff; Omar of South gets nothing of North's. The walk covers every URL of the dashboard and
+every route of the staff-management API."""
 
 from datetime import timedelta
 
 import pytest
-from django.urls import URLPattern, get_resolver, resolve
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from diary import services
@@ -83,6 +84,7 @@ def dashboard_actions(w):
         ("post", "/dashboard/staff/invite/", "admin"),
         ("get", f"/dashboard/staff/{member}/", "admin"),
         ("post", f"/dashboard/staff/{member}/", "admin"),
+        ("post", f"/dashboard/staff/{member}/details/", "admin"),
         ("post", f"/dashboard/staff/{member}/resend/", "admin"),
         ("post", f"/dashboard/staff/{member}/deactivate/", "admin"),
         ("post", f"/dashboard/staff/{member}/reactivate/", "admin"),
@@ -173,3 +175,70 @@ def test_a_nurse_who_is_not_a_clinician_reads_patients_but_does_not_register_the
         assert answer.json()["detail"] == "Only clinicians register and change patients and blocks."
     block.refresh_from_db()
     assert block.status != "cancelled"
+
+
+# --- The staff-management API ------------------------------------------------------------------
+
+
+def staff_api_actions(w):
+    """(method, path, body): every route of /api/v1/staff/, all of them a clinic admin's."""
+    member = w["member"].pk
+    return [
+        ("get", "/api/v1/staff/", None),
+        ("post", "/api/v1/staff/", {"email": "new@north.example.org", "first_name": "New"}),
+        ("get", f"/api/v1/staff/{member}/", None),
+        ("patch", f"/api/v1/staff/{member}/", {"last_name": "Cole", "is_oncall": True}),
+        ("post", f"/api/v1/staff/{member}/resend-invitation/", None),
+        ("post", f"/api/v1/staff/{member}/deactivate/", None),
+        ("post", f"/api/v1/staff/{member}/reactivate/", None),
+    ]
+
+
+def _names(patterns):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _names(pattern.url_patterns)
+        elif pattern.name:
+            yield pattern.name
+
+
+def test_the_walk_covers_every_staff_api_route(world):
+    routes = {n for n in _names(get_resolver().url_patterns) if n.startswith("staff-")}
+    routes = {n for n in routes if not n.startswith("staff-device")}  # a phone's own push token
+
+    walked = {resolve(path).url_name for _, path, _ in staff_api_actions(world)}
+    assert walked == routes
+
+
+def api_as(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {services.issue_staff_token(user)}")
+    return client
+
+
+@pytest.mark.parametrize("who", sorted(ROLES))
+def test_only_an_admin_manages_staff_through_the_api(request, world, who):
+    api = api_as(request.getfixturevalue(who))
+    for method, path, body in staff_api_actions(world):
+        answer = getattr(api, method)(path, body, format="json")
+        if "admin" in ROLES[who]:
+            assert answer.status_code in (200, 201, 400), (who, method, path, answer.json())
+        else:
+            assert answer.status_code == 403, (who, method, path, answer.status_code)
+            assert answer.json()["detail"] == "Only clinic admins manage staff."
+
+
+def test_omar_of_south_manages_none_of_norths_staff_through_the_api(world, omar):
+    south = api_as(omar)
+    for method, path, body in staff_api_actions(world):
+        answer = getattr(south, method)(path, body, format="json")
+        if path == "/api/v1/staff/":  # South's own list, and an invitation to South
+            assert answer.status_code in (200, 201), (method, path)
+            if method == "get":
+                assert [m["username"] for m in answer.json()["results"]] == ["omar"]
+        else:
+            assert answer.status_code == 404, (method, path, answer.status_code)
+    world["member"].refresh_from_db()
+    assert world["member"].user.is_active and world["member"].clinic.name == "North"

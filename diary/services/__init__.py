@@ -52,6 +52,7 @@ from diary.services.staff import (
     reactivate_staff,
     resend_invitation,
     set_password_url,
+    update_staff,
 )
 
 __all__ = [
@@ -100,4 +101,5 @@ __all__ = [
     "update_own_settings",
     "update_patient",
     "update_procedure",
+    "update_staff",
 ]

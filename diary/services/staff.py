@@ -3,15 +3,23 @@
 A clinic must never be left without an active admin: nobody else could then invite, fix
 roles or switch off a leaver's account. Every change that could do so locks the clinic's
 row first, so two admins demoting each other at the same moment cannot both succeed.
+
+One account per e-mail address, whatever its case, is a unique index in the database
+(migration diary 0010): the checks here give the clear message, the index settles a race
+between two admins inviting the same person at once. Role changes and switching an account
+off or on are logged (who, whom, what); the audit trail proper is a later issue.
 """
 
+import logging
 import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -20,35 +28,55 @@ from diary.models import AccessToken, Clinic, StaffMembership
 from diary.services.errors import DiaryError
 
 ROLES = ("is_clinician", "is_oncall", "is_admin")
+# The unique index on LOWER(email) of auth_user (migration diary 0010).
+EMAIL_INDEX = "auth_user_email_ci_unique"
+EMAIL_TAKEN = "Someone already has an account with this e-mail."
+NAME_MAX_LENGTH = 150  # auth.User's first_name and last_name
+
+log = logging.getLogger(__name__)
 
 
 @transaction.atomic
 def invite_staff(clinic: Clinic, *, email: str, first_name: str, last_name: str, roles, by):
     """A new colleague with ``roles`` (names from ROLES) and no password yet; they are
     e-mailed a link to choose one. Returns the user and that link."""
-    email = email.strip()
-    users = get_user_model().objects
+    email = _checked_email(email)
+    first_name, last_name = _checked_name(first_name, last_name)
     # E-mail is how a person is told their link: two accounts with one address would let
     # whoever reads it take over both. Checked in every clinic, not only this one.
-    if users.filter(email__iexact=email).exists():
-        raise DiaryError("email", "Someone already has an account with this e-mail.")
+    if _email_in_use(email):
+        raise DiaryError("email", EMAIL_TAKEN)
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise DiaryError("roles", f"Unknown roles: {', '.join(sorted(unknown))}.")
-    user = users.create_user(
-        username=_free_username(email),
-        email=email,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-    )
+    user = _create_account(email, first_name, last_name)
     # create_user without a password already stores an unusable one: nobody can sign in
     # as the colleague until they follow the link.
     StaffMembership.objects.create(
         user=user, clinic=clinic, **{role: role in roles for role in ROLES}
     )
+    log.info("staff invited: user=%s clinic=%s by=%s", user.pk, clinic.pk, by.pk)
     url = set_password_url(user)
     _mail_link(user, url, by, clinic)
     return user, url
+
+
+@transaction.atomic
+def update_staff(membership: StaffMembership, *, by, **changes) -> bool:
+    """Change a colleague's name, e-mail and roles (any of ``first_name``, ``last_name``,
+    ``email`` and the ROLES), all or nothing. Returns whether a new set-password link was
+    sent: an invitee who has not chosen a password yet gets one at their new address."""
+    unknown = set(changes) - {"first_name", "last_name", "email", *ROLES}
+    if unknown:
+        raise DiaryError(sorted(unknown)[0], "This field cannot be changed here.")
+    resent = _update_details(membership, changes, by)
+    if any(role in changes for role in ROLES):
+        # Roles not sent keep their stored value, read under the clinic's lock: another
+        # admin's change made meanwhile is not undone with what this request read first.
+        _lock_clinic(membership)
+        roles = {role: changes.get(role, getattr(membership, role)) for role in ROLES}
+        change_roles(membership, **roles, by=by)
+    return resent
 
 
 @transaction.atomic
@@ -86,10 +114,20 @@ def change_roles(membership: StaffMembership, *, is_clinician, is_oncall, is_adm
         raise DiaryError(
             "is_admin", "The clinic needs at least one active admin: make someone else admin first."
         )
+    before = _roles_of(membership)
     membership.is_clinician = bool(is_clinician)
     membership.is_oncall = bool(is_oncall)
     membership.is_admin = bool(is_admin)
     membership.save(update_fields=list(ROLES))
+    if _roles_of(membership) != before:
+        log.info(
+            "staff roles changed: user=%s clinic=%s by=%s from=%s to=%s",
+            membership.user_id,
+            membership.clinic_id,
+            by.pk,
+            before,
+            _roles_of(membership),
+        )
     return membership
 
 
@@ -107,6 +145,13 @@ def deactivate_staff(membership: StaffMembership, by) -> int:
     user.is_active = False
     user.save(update_fields=["is_active"])
     revoked, _ = AccessToken.objects.filter(user=user).delete()
+    log.info(
+        "staff deactivated: user=%s clinic=%s by=%s tokens_revoked=%s",
+        user.pk,
+        membership.clinic_id,
+        by.pk,
+        revoked,
+    )
     return revoked
 
 
@@ -116,6 +161,7 @@ def reactivate_staff(membership: StaffMembership, by) -> StaffMembership:
     user = membership.user
     user.is_active = True
     user.save(update_fields=["is_active"])
+    log.info("staff reactivated: user=%s clinic=%s by=%s", user.pk, membership.clinic_id, by.pk)
     return membership
 
 
@@ -125,6 +171,95 @@ def _lock_clinic(membership: StaffMembership) -> None:
     Clinic.objects.select_for_update().filter(pk=membership.clinic_id).first()
     membership.refresh_from_db(fields=list(ROLES))
     membership.user.refresh_from_db(fields=["is_active"])
+
+
+def _update_details(membership: StaffMembership, changes: dict, by) -> bool:
+    user = membership.user
+    fields = {}
+    if "first_name" in changes or "last_name" in changes:
+        first, last = _checked_name(
+            changes.get("first_name", user.first_name), changes.get("last_name", user.last_name)
+        )
+        fields.update(first_name=first, last_name=last)
+    email_changed = False
+    if "email" in changes:
+        email = changes["email"].strip()
+        if email or user.email:  # an account made without one may stay without one
+            email = _checked_email(email)
+        email_changed = email.lower() != user.email.lower()
+        if email_changed and _email_in_use(email, besides=user.pk):
+            raise DiaryError("email", EMAIL_TAKEN)
+        fields["email"] = email
+    changed = [name for name, value in fields.items() if getattr(user, name) != value]
+    if not changed:
+        return False
+    for name in changed:
+        setattr(user, name, fields[name])
+    try:
+        with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
+            user.save(update_fields=changed)
+    except IntegrityError as error:
+        if EMAIL_INDEX in str(error):  # someone took the address since the check above
+            raise DiaryError("email", EMAIL_TAKEN) from None
+        raise
+    log.info("staff details changed: user=%s by=%s fields=%s", user.pk, by.pk, changed)
+    # Django's set-password token covers the e-mail, so a link sent to the old address
+    # stopped working just now; an invitee who has not used theirs gets a new one.
+    if email_changed and user.email and user.is_active and not user.has_usable_password():
+        _mail_link(user, set_password_url(user), by, membership.clinic)
+        return True
+    return False
+
+
+def _checked_email(email: str) -> str:
+    email = email.strip()
+    if not email:
+        raise DiaryError("email", "An e-mail address is needed: the set-password link goes there.")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DiaryError("email", "Enter a valid e-mail address.") from None
+    if len(email) > 254:
+        raise DiaryError("email", "An e-mail address has at most 254 characters.")
+    return email
+
+
+def _checked_name(first_name: str, last_name: str) -> tuple[str, str]:
+    first_name, last_name = first_name.strip(), last_name.strip()
+    if not first_name:
+        raise DiaryError("first_name", "Enter their first name.")
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        if len(value) > NAME_MAX_LENGTH:
+            raise DiaryError(field, f"At most {NAME_MAX_LENGTH} characters.")
+    return first_name, last_name
+
+
+def _email_in_use(email: str, besides: int | None = None) -> bool:
+    return get_user_model().objects.filter(email__iexact=email).exclude(pk=besides).exists()
+
+
+def _create_account(email: str, first_name: str, last_name: str):
+    """The colleague's user. Two invitations of one address at once both pass the check in
+    invite_staff; the unique index lets one through and the other gets the clear error.
+    Two of different addresses may pick the same free username at once: pick again."""
+    users = get_user_model().objects
+    for _ in range(3):
+        try:
+            with transaction.atomic():  # a savepoint, so the invitation can go on after a refusal
+                return users.create_user(
+                    username=_free_username(email),
+                    email=email,
+                    first_name=first_name,
+                    last_name=last_name,
+                )
+        except IntegrityError as error:
+            if EMAIL_INDEX in str(error):
+                raise DiaryError("email", EMAIL_TAKEN) from None
+    raise DiaryError("email", "Could not pick a username for this colleague; try again.")
+
+
+def _roles_of(membership: StaffMembership) -> list[str]:
+    return [role for role in ROLES if getattr(membership, role)]
 
 
 def _is_last_admin(membership: StaffMembership) -> bool:

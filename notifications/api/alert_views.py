@@ -11,10 +11,10 @@ from diary.api.permissions import IsClinicStaff
 from diary.models import Severity
 from notifications import alerts
 from notifications.api.alert_serializers import (
-    ALERT_FINDINGS_PREFETCH,
     AlertDetailSerializer,
     AlertSerializer,
     ResolveSerializer,
+    alerts_for_api,
 )
 from notifications.models import Alert, AlertState
 
@@ -46,13 +46,9 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        queryset = Alert.objects.filter(
-            clinic_id=self.request.user.membership.clinic_id
-        ).select_related("patient", "acknowledged_by", "resolved_by")
-        queryset = queryset.prefetch_related(*ALERT_FINDINGS_PREFETCH)
-        if self.action != "list":
-            queryset = queryset.prefetch_related("events__actor")
-        return queryset
+        return alerts_for_api(
+            Alert.objects.filter(clinic_id=self.request.user.membership.clinic_id)
+        )
 
     def get_serializer_class(self):
         return AlertSerializer if self.action == "list" else AlertDetailSerializer

@@ -68,8 +68,13 @@ def test_the_schema_has_every_endpoint_of_v1_and_no_put_or_delete_for_staff(sche
         "/api/v1/procedures/{id}/",
         "/api/v1/procedures/{id}/cancel/",
         "/api/v1/procedures/{id}/entries/",
+        "/api/v1/staff/",
+        "/api/v1/staff/{id}/",
+        "/api/v1/staff/{id}/deactivate/",
+        "/api/v1/staff/{id}/reactivate/",
+        "/api/v1/staff/{id}/resend-invitation/",
     }
-    for path in ("/api/v1/patients/{id}/", "/api/v1/procedures/{id}/"):
+    for path in ("/api/v1/patients/{id}/", "/api/v1/procedures/{id}/", "/api/v1/staff/{id}/"):
         assert set(paths[path]) == {"get", "patch"}, path
 
 

@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -26,6 +27,7 @@ from diary.models import (
     Patient,
     PatientLink,
     Procedure,
+    StaffMembership,
 )
 from notifications import oncall
 from notifications.models import (
@@ -88,6 +90,7 @@ def north_data(ana, ben, dr_cole, anas_block, bens_block):
         "checkin": entry.checkin_id,
         "device": device.id,
         "cole": dr_cole.id,
+        "member": dr_cole.membership.id,
     }
 
 
@@ -145,6 +148,11 @@ STAFF_OBJECT_ENDPOINTS = [
     ("patch", "oncall/shifts/{shift}/", {"role": "backup"}),
     ("delete", "oncall/shifts/{shift}/", None),
     ("delete", "staff/devices/{staff_device}/", None),
+    ("get", "staff/{member}/", None),
+    ("patch", "staff/{member}/", {"first_name": "Changed", "is_admin": True}),
+    ("post", "staff/{member}/deactivate/", None),
+    ("post", "staff/{member}/reactivate/", None),
+    ("post", "staff/{member}/resend-invitation/", None),
 ]
 STAFF_LISTS = [
     "patients/",
@@ -166,6 +174,9 @@ STAFF_ENDPOINTS = [
     ("patch", "clinic/", {"urgent_delay_seconds": 60}),
     ("post", "oncall/shifts/", "shift"),
     ("post", "staff/devices/", {"platform": "fcm", "token": "a-staff-phone"}),
+    # Not in STAFF_LISTS: Omar's own list of staff holds Omar; his invitation is to South.
+    ("get", "staff/", None),
+    ("post", "staff/", {"email": "someone@south.example.org", "first_name": "Someone"}),
 ]
 # Every phone-app endpoint, aimed at Ana's things.
 PATIENT_ENDPOINTS = [
@@ -239,6 +250,13 @@ def snapshot():
         "staff_devices": list(
             StaffDevice.objects.filter(user__membership__clinic__name="North").values()
         ),
+        "staff": list(StaffMembership.objects.filter(clinic__name="North").order_by("id").values()),
+        "staff_users": list(
+            get_user_model()
+            .objects.filter(membership__clinic__name="North")
+            .order_by("id")
+            .values()
+        ),
     }
 
 
@@ -257,6 +275,7 @@ def test_the_walk_covers_every_endpoint_of_the_api(db):
     ids = dict.fromkeys(
         ("ana", "ben", "block", "bens_block", "entry", "checkin", "device", "alert", "shift"), 1
     )
+    ids["member"] = 1
     ids["staff_device"] = 1
     walked = {
         resolve(API + path.split("?")[0].format(**ids)).url_name

@@ -1,5 +1,6 @@
-"""Mara, North's admin, invites Ravi in a real browser and the staff list shows him; Ravi
-opens the e-mailed link, chooses his password and lands on Today. axe-core on every page.
+"""Mara, North's admin, invites Ravi in a real browser and the staff list shows him; she
+corrects his name (a taken e-mail is refused on its field); Ravi opens the e-mailed link,
+chooses his password and lands on Today. axe-core on every page.
 
 Browser set-up in ``tests/browser.py``.
 """
@@ -55,6 +56,16 @@ def test_mara_invites_ravi_who_sets_his_password(desktop, live_server, mara, dr_
     page.get_by_role("link", name="Ravi Patel").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ravi Patel")
     assert_accessible(page)
+    # Mara corrects his name; an address someone already has is named on its field.
+    page.get_by_label("E-mail", exact=True).fill("MARA@north.example.org")
+    page.get_by_role("button", name="Save name and e-mail").click()
+    expect(page.get_by_role("alert")).to_contain_text("already has an account")
+    assert_accessible(page)  # the form with its error
+    page.get_by_label("E-mail", exact=True).fill("ravi.patel@north.example.org")
+    page.get_by_label("Last name").fill("Patel-Shah")
+    page.get_by_role("button", name="Save name and e-mail").click()
+    expect(page.get_by_role("status")).to_contain_text("name and e-mail are saved")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ravi Patel-Shah")
 
     link = re.search(r"http://\S+/set-password/\S+/", mail.outbox[0].body).group(0)
     ravi = desktop.new_page()
@@ -65,5 +76,5 @@ def test_mara_invites_ravi_who_sets_his_password(desktop, live_server, mara, dr_
     ravi.get_by_label("New password confirmation").fill("tangerine ladder 42")
     ravi.get_by_role("button", name="Set my password").click()
     expect(ravi.get_by_role("heading", name="Today", level=1)).to_be_visible()
-    # The empty form's 400 is logged by the browser; nothing else may be.
+    # The empty form's and the taken e-mail's 400s are logged by the browser; nothing else.
     assert [e for e in errors if "400 (Bad Request)" not in e] == []

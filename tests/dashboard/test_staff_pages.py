@@ -19,10 +19,14 @@ from diary import services
 from diary.models import AccessToken, StaffMembership
 from diary.services import DiaryError
 from tests.dashboard import PASSWORD, signed_in
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "tangerine ladder 42"
+# The session and its signed-in staff member, the count and the page of people, the messages:
+# the same for one colleague or thirty.
+QUERIES_FOR_A_PAGE = 9
 
 
 @pytest.fixture
@@ -241,6 +245,7 @@ ACTIONS = [
     ("post", "deactivate/"),
     ("post", "reactivate/"),
     ("post", "resend/"),
+    ("post", "details/"),
 ]
 
 
@@ -283,3 +288,81 @@ def test_omar_sees_only_south_and_gets_404_for_norths_people(omar, nurse_nia):
 
 def test_signed_out_visitors_are_sent_to_the_login(client):
     assert client.get("/dashboard/staff/")["Location"].startswith("/dashboard/login/")
+
+
+# --- Name and e-mail -----------------------------------------------------------------------
+
+
+def details(client, user, **fields):
+    body = {"first_name": "Nia", "last_name": "Okafor", "email": "nia@north.example.org"}
+    return client.post(member_url(user, "details/"), {**body, **fields})
+
+
+def test_mara_corrects_nias_name_and_email(as_mara, nurse_nia):
+    saved = details(as_mara, nurse_nia, first_name="  Nia ")
+
+    assert saved.status_code == 302
+    nurse_nia.refresh_from_db()
+    assert (nurse_nia.first_name, nurse_nia.last_name) == ("Nia", "Okafor")
+    assert nurse_nia.email == "nia@north.example.org"
+    page = as_mara.get(member_url(nurse_nia)).content.decode()
+    assert "name and e-mail are saved" in page and 'value="nia@north.example.org"' in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"email": "MARA@north.example.org"}, "email", "already has an account"),
+        ({"email": "nia@"}, "email", "valid email"),
+        ({"email": ""}, "email", "required"),
+        ({"first_name": "   "}, "first_name", "required"),
+        ({"last_name": "x" * 151}, "last_name", "at most 150"),
+    ],
+)
+def test_a_wrong_or_taken_detail_is_named_and_nothing_changes(
+    as_mara, mara, nurse_nia, fields, field, words
+):
+    refused = details(as_mara, nurse_nia, **fields)
+
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert f'href="#id_{field}"' in page and words.lower() in page.lower()
+    nurse_nia.refresh_from_db()
+    assert (nurse_nia.last_name, nurse_nia.email) == ("", "")
+
+
+def test_a_new_address_for_an_invitee_gets_a_fresh_link_and_the_old_one_stops(as_mara, emailed):
+    with emailed():
+        invite(as_mara, email="ravi@wrong.example")
+    old_link = link_in(mail.outbox[0])
+    ravi = get_user_model().objects.get(email="ravi@wrong.example")
+
+    with emailed():
+        saved = details(as_mara, ravi, first_name="Ravi", email="ravi.patel@north.example.org")
+
+    assert saved.status_code == 302
+    assert mail.outbox[1].to == ["ravi.patel@north.example.org"]
+    assert "This link no longer works" in open_link(Client(), old_link).content.decode()
+    assert "Choose your password" in open_link(Client(), link_in(mail.outbox[1])).content.decode()
+
+
+# --- The list, a page at a time ------------------------------------------------------------
+
+
+def test_the_staff_list_shows_25_a_page_in_the_same_queries(
+    as_mara, north, django_assert_num_queries
+):
+    with django_assert_num_queries(QUERIES_FOR_A_PAGE):
+        as_mara.get("/dashboard/staff/")
+    StaffFactory.create_batch(29, clinic=north)
+
+    with django_assert_num_queries(QUERIES_FOR_A_PAGE):
+        first = as_mara.get("/dashboard/staff/")
+    second = as_mara.get("/dashboard/staff/?page=2").content.decode()
+
+    assert first.content.decode().count('href="/dashboard/staff/') - 1 >= 25
+    assert (
+        "Page 1 of 2 (30 people)" in first.content.decode() and "?page=2" in first.content.decode()
+    )
+    assert "Page 2 of 2" in second and second.count("<tr") == 1 + 5
+    assert "Page 2 of 2" in as_mara.get("/dashboard/staff/?page=99").content.decode()

@@ -198,6 +198,19 @@ class RolesForm(forms.Form):
         return [name for name in RolesForm.base_fields if self.cleaned_data[name]]
 
 
+class DetailsForm(forms.Form):
+    """A colleague's name and e-mail; the rules (one account per address) are the service's."""
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, required=False, label="Last name")
+    email = forms.EmailField(
+        max_length=254,
+        label="E-mail",
+        help_text="Where set-password links go. Someone still to choose a password is sent a "
+        "new link at a new address.",
+    )
+
+
 class InviteForm(RolesForm):
     email = forms.EmailField(label="E-mail", help_text="The set-password link is sent here.")
     first_name = forms.CharField(max_length=150, label="First name")

@@ -1,5 +1,6 @@
-"""A clinic's staff in the dashboard: the list, inviting a colleague, their roles, switching
-an account off and on; and the public page where an invited colleague sets their password.
+"""A clinic's staff in the dashboard: the list (a page at a time), inviting a colleague,
+their name, e-mail and roles, switching an account off and on; and the public page where an
+invited colleague sets their password.
 
 Every staff page is the clinic admin's alone (``staff_only(role="admin")``: 403 for other
 staff, 404 for anyone of another clinic). Each write calls one service of
@@ -9,6 +10,7 @@ staff, 404 for anyone of another clinic). Each write calls one service of
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import PasswordResetConfirmView
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,7 +21,9 @@ from diary.models import StaffMembership
 from diary.services import DiaryError
 from notifications.oncall import display_name
 from web.dashboard.access import page, staff_only, start_session
-from web.dashboard.forms import InviteForm, RolesForm
+from web.dashboard.forms import DetailsForm, InviteForm, RolesForm
+
+PAGE_SIZE = 25
 
 
 @staff_only(role="admin")
@@ -28,10 +32,11 @@ def staff_list(request, clinic):
     people = (
         StaffMembership.objects.filter(clinic=clinic)
         .select_related("user")
-        .order_by("-user__is_active", "user__first_name", "user__last_name", "user__username")
+        .order_by("-user__is_active", "user__first_name", "user__last_name", "user__username", "id")
     )
+    shown = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     return page(
-        request, "dashboard/staff.html", {"nav": "staff", "clinic": clinic, "people": people}
+        request, "dashboard/staff.html", {"nav": "staff", "clinic": clinic, "people": shown}
     )
 
 
@@ -71,7 +76,7 @@ def staff_invite(request, clinic):
 @staff_only(role="admin")
 @require_http_methods(["GET", "HEAD", "POST"])
 def staff_member(request, clinic, member_id):
-    """A colleague's page; its form changes their roles."""
+    """A colleague's page; its form here changes their roles (details: ``staff_details``)."""
     member = _member_of(clinic, member_id)
     initial = {name: getattr(member, name) for name in RolesForm.base_fields}
     form = RolesForm(request.POST or None, initial=initial)
@@ -83,6 +88,43 @@ def staff_member(request, clinic, member_id):
         else:
             messages.success(request, f"{display_name(member.user)}'s roles are saved.")
             return redirect("dashboard:staff_member", member_id=member.pk)
+    return _member_page(request, clinic, member, form=form)
+
+
+@staff_only(role="admin")
+@require_POST
+def staff_details(request, clinic, member_id):
+    """Correct a colleague's name and e-mail; errors show on their page, by the field."""
+    member = _member_of(clinic, member_id)
+    details = DetailsForm(request.POST)
+    if details.is_valid():
+        try:
+            resent = services.update_staff(member, **details.cleaned_data, by=request.user)
+        except DiaryError as error:
+            _add_error(details, error)
+        else:
+            said = f"{display_name(member.user)}'s name and e-mail are saved."
+            if resent:
+                said += f" A new set-password link is on its way to {member.user.email}."
+            messages.success(request, said)
+            return redirect("dashboard:staff_member", member_id=member.pk)
+    return _member_page(request, clinic, member, details=details)
+
+
+def _member_page(request, clinic, member, *, form=None, details=None):
+    if form is None:
+        form = RolesForm(initial={name: getattr(member, name) for name in RolesForm.base_fields})
+    if details is None:
+        user = member.user
+        details = DetailsForm(
+            initial={
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "email": user.email,
+            }
+        )
+    # A refused change shows the colleague as stored, not as typed (the form keeps that).
+    member.user.refresh_from_db()
     context = {
         "nav": "staff",
         "clinic": clinic,
@@ -90,8 +132,9 @@ def staff_member(request, clinic, member_id):
         "name": display_name(member.user),
         "is_self": member.user_id == request.user.pk,
         "form": form,
+        "details": details,
     }
-    status = 400 if form.errors else 200
+    status = 400 if form.errors or details.errors else 200
     return page(request, "dashboard/staff_member.html", context, status=status)
 
 

@@ -36,6 +36,7 @@ urlpatterns += [
     path("staff/", staff.staff_list, name="staff"),
     path("staff/invite/", staff.staff_invite, name="staff_invite"),
     path("staff/<int:member_id>/", staff.staff_member, name="staff_member"),
+    path("staff/<int:member_id>/details/", staff.staff_details, name="staff_details"),
     path("staff/<int:member_id>/deactivate/", staff.staff_deactivate, name="staff_deactivate"),
     path("staff/<int:member_id>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
     path("staff/<int:member_id>/resend/", staff.staff_resend, name="staff_resend"),
