@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("diary", "0009_token_last_used"),
+        ("diary", "0010_staff_email_unique"),
     ]
 
     operations = [
