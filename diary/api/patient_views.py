@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from diary import services
 from diary.api.diary_serializers import ENTRY_PREFETCH, CheckInSerializer, EntrySerializer
+from diary.api.filters import IdFilter
 from diary.api.permissions import IsPatient
 from diary.api.serializers import (
     DeviceSerializer,
@@ -90,7 +91,7 @@ class MyProcedureViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):
 class CheckInFilter(django_filters.FilterSet):
     # By the status the clock gives now, as each check-in shows it (not the stored one).
     status = django_filters.ChoiceFilter(choices=CheckInStatus.choices, method="by_status")
-    procedure = django_filters.NumberFilter(field_name="procedure_id")
+    procedure = IdFilter(field_name="procedure_id")
 
     def by_status(self, queryset, name, value):
         return queryset.filter(checkin_status_q(value, timezone.now()))
@@ -118,7 +119,7 @@ class MyCheckInViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class EntryFilter(django_filters.FilterSet):
-    procedure = django_filters.NumberFilter(field_name="procedure_id")
+    procedure = IdFilter(field_name="procedure_id")
 
     class Meta:
         model = DiaryEntry

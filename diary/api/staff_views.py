@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from diary import lockout, review, services
 from diary.api.diary_serializers import ENTRY_PREFETCH, EntrySerializer
+from diary.api.filters import IdFilter
 from diary.api.permissions import ClinicianWrites, IsClinicStaff, staff_membership
 from diary.api.review_serializers import DiagnosticResponseSerializer, RfaReadinessSerializer
 from diary.api.serializers import (
@@ -199,7 +200,7 @@ class PatientViewSet(
 
 
 class ProcedureFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     status = django_filters.ChoiceFilter(choices=ProcedureStatus.choices)
 
     class Meta:
