@@ -183,10 +183,12 @@ def _board_context(clinic, show_all=False, **extra):
 @staff_only
 @require_GET
 def alert_detail(request, clinic, alert_id):
-    return page(request, "dashboard/alert.html", _alert_context(clinic, alert_id))
+    admin = staff_membership(request.user).is_admin
+    context = _alert_context(clinic, alert_id, webhook_answers=admin)
+    return page(request, "dashboard/alert.html", context)
 
 
-def _alert_context(clinic, alert_id, **extra):
+def _alert_context(clinic, alert_id, *, webhook_answers=False, **extra):
     alert = queries.alert_with_history(clinic, alert_id)
     entries = {e.finding.entry for e in alert.events.all() if e.finding and e.finding.entry}
     return {
@@ -194,7 +196,7 @@ def _alert_context(clinic, alert_id, **extra):
         "now": timezone.now(),
         "alert": alert,
         "rule_title": RULE_TITLES.get(alert.rule, alert.rule),
-        "paged": paged.paged(alert),
+        "paged": paged.paged(alert, webhook_answers=webhook_answers),
         "step_words": step_role(alert.escalation_step),
         "entries": [
             (entry, block_queries.symptoms(entry))
