@@ -3,6 +3,8 @@ on this test's database: what a request meets in production, not Django's test c
 
 import contextlib
 import http.client
+import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -70,8 +72,10 @@ def gunicorn(folder: Path, *, redis_url: str = "", workers: int = 1, threads: in
         yield server
     finally:
         process.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        # The whole group: a worker left behind would hold a connection to the test
+        # database, and the database could not be dropped at the end of the run.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
