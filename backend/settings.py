@@ -6,6 +6,7 @@ servers. Production sets ``DATABASE_URL`` and ``REDIS_URL``.
 """
 
 import ssl
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "diary",
     "notifications",
     "web",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a login that django-axes refused into the locked-out answer (web.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -139,6 +143,26 @@ if strict_bool("BEHIND_TLS_PROXY", default=False):
     # Off by default: the preload list is hard to leave; a clinic opts in (README).
     SECURE_HSTS_PRELOAD = strict_bool("HSTS_PRELOAD", default=False)
 X_FRAME_OPTIONS = "DENY"
+# Per-account lockout after failed logins, for every login (API token, dashboard, admin):
+# django-axes, whose backend goes first and refuses a locked account before any password
+# is checked. Locked per (username, address) first and per username at a higher count, so
+# a guesser cannot lock the on-call nurse out from everywhere (diary/lockout.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "diary.lockout.PairThenAccountHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
+LOGIN_LOCKOUT_ACCOUNT_FAILURES = env.int("LOGIN_LOCKOUT_ACCOUNT_FAILURES", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15.0))
+# Guesses during a lockout do not lengthen it: it ends a cool-off after it began.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The address the throttles count (TRUSTED_PROXIES), never axes's own reading of
+# X-Forwarded-For, which a client can write.
+AXES_CLIENT_IP_CALLABLE = "diary.api.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "web.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 # The staff dashboard (web/dashboard/).
 LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:today"

@@ -22,3 +22,7 @@ REST_FRAMEWORK = {
         "weblink": "5/min",
     },
 }
+# Above the per-address login rate (5/min here), so that a throttle test meets the throttle,
+# not the lockout; tests/test_login_lockout.py sets the limits it tests.
+AXES_FAILURE_LIMIT = 10
+LOGIN_LOCKOUT_ACCOUNT_FAILURES = 20

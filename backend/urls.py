@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from diary.api.errors import api_not_found, api_server_error
+from web.admin_login import admin_login
 
 # Under /api/ a 404 or 500 is JSON like every other answer there, never Django's HTML page.
 handler404 = api_not_found
 handler500 = api_server_error
 
 urlpatterns = [
+    # Before the admin's own URLs, so that its login is throttled per address too.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include("diary.api.urls")),
     path("api/v1/", include("notifications.api.urls")),

@@ -17,6 +17,7 @@ from diary.api.entry_batch import (
     client_id_conflict,
     record_batch,
 )
+from diary.api.filters import IdFilter
 from diary.api.permissions import IsPatient
 from diary.api.serializers import (
     DeviceSerializer,
@@ -115,7 +116,7 @@ class MyProcedureViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):
 class CheckInFilter(django_filters.FilterSet):
     # By the status the clock gives now, as each check-in shows it (not the stored one).
     status = django_filters.ChoiceFilter(choices=CheckInStatus.choices, method="by_status")
-    procedure = django_filters.NumberFilter(field_name="procedure_id")
+    procedure = IdFilter(field_name="procedure_id")
 
     def by_status(self, queryset, name, value):
         return queryset.filter(checkin_status_q(value, timezone.now()))
@@ -143,7 +144,7 @@ class MyCheckInViewSet(PatientAPIMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class EntryFilter(django_filters.FilterSet):
-    procedure = django_filters.NumberFilter(field_name="procedure_id")
+    procedure = IdFilter(field_name="procedure_id")
 
     class Meta:
         model = DiaryEntry

@@ -1,17 +1,19 @@
 """Clinic staff's endpoints: register patients and blocks, read the diary. Clinic-scoped."""
 
 import django_filters
+from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from diary import review, services
+from diary import lockout, review, services
 from diary.api.diary_serializers import ENTRY_PREFETCH, EntrySerializer
+from diary.api.filters import IdFilter
 from diary.api.permissions import ClinicianWrites, IsClinicStaff, staff_membership
 from diary.api.review_serializers import DiagnosticResponseSerializer, RfaReadinessSerializer
 from diary.api.serializers import (
@@ -48,12 +50,24 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: OpenApiResponse(description="Wrong login.")},
+        responses={
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(description="Wrong login."),
+            429: OpenApiResponse(
+                description="Too many tries from this address, or this account is locked "
+                "after repeated failures (for LOGIN_LOCKOUT_MINUTES)."
+            ),
+        },
     )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request, **serializer.validated_data)
+        # django-axes marks this (DRF) request when the account is locked, or this failure
+        # locked it; its middleware only sees Django's request, so the answer is ours: JSON.
+        if getattr(request, "axes_locked_out", False):
+            wait = settings.AXES_COOLOFF_TIME.total_seconds()
+            raise Throttled(wait=wait, detail=lockout.locked_message())
         if user is None or staff_membership(user) is None:
             raise ValidationError({"password": ["Wrong username or password."]})
         return Response({"token": services.issue_staff_token(user)})
@@ -186,7 +200,7 @@ class PatientViewSet(
 
 
 class ProcedureFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     status = django_filters.ChoiceFilter(choices=ProcedureStatus.choices)
 
     class Meta:

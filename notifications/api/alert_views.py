@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from diary.api.fields import StrictSerializerMixin
+from diary.api.filters import IdFilter
 from diary.api.permissions import IsClinicStaff
 from diary.models import Severity
 from notifications import alerts
@@ -24,8 +25,8 @@ class AlertFilter(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(
         choices=[(s, s) for s in (Severity.URGENT, Severity.EMERGENCY)]
     )
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    procedure = django_filters.NumberFilter(field_name="procedure_id")
+    patient = IdFilter(field_name="patient_id")
+    procedure = IdFilter(field_name="procedure_id")
 
     class Meta:
         model = Alert

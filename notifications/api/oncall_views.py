@@ -11,6 +11,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from diary.api.fields import DateTimeRefused, parse_aware_datetime
+from diary.api.filters import IdFilter
 from diary.api.permissions import IsClinicStaff
 from notifications import clinic_settings, oncall
 from notifications.api.oncall_serializers import (
@@ -43,7 +44,7 @@ class ClinicScopedMixin:
 class ShiftFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=ShiftRole.choices, help_text="primary or backup.")
     user = extend_schema_field({"type": "integer", "description": "Only this user's shifts."})(
-        django_filters.NumberFilter(field_name="user_id")
+        IdFilter(field_name="user_id")
     )
     active_at = django_filters.CharFilter(method="filter_active_at")
 

@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
 from diary.api.fields import StrictSerializerMixin
-from notifications.models import ContactPreference, Delivery, DeliveryAttempt
+from diary.api.permissions import staff_membership
+from notifications.models import Channel, ContactPreference, Delivery, DeliveryAttempt
 from notifications.routing import clean_order
 
 
@@ -21,7 +22,11 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
             "finished_at": {"help_text": "When it answered, or the call failed."},
             "outcome": {"help_text": "sent, retry (temporary failure) or failed."},
             "status_code": {"help_text": "The provider's HTTP status, if any."},
-            "provider_response": {"help_text": "The provider's answer, cut to 2,000 characters."},
+            "provider_response": {
+                "help_text": "The provider's answer, cut to 2,000 characters. For the "
+                "clinic's webhook, its first 200 characters, to clinic admins only: empty "
+                "for other staff, who see the status code."
+            },
             "error": {"help_text": "Why it failed, in words."},
         }
 
@@ -58,6 +63,22 @@ class DeliverySerializer(serializers.ModelSerializer):
             "provider_id": {"help_text": "The provider's id for the message."},
             "sent_at": {"help_text": "When the provider accepted it."},
         }
+
+    def to_representation(self, delivery):
+        data = super().to_representation(delivery)
+        if delivery.channel == Channel.WEBHOOK and not _is_clinic_admin(self.context):
+            # The answer came from a host the clinic named and may be anything (a page of
+            # its network, had the URL checks been passed): only an admin, who can change
+            # the URL, reads it. Others see the status code, which says whether it worked.
+            for attempt in data["attempts_log"]:
+                attempt["provider_response"] = ""
+        return data
+
+
+def _is_clinic_admin(context) -> bool:
+    request = context.get("request")
+    membership = staff_membership(request.user) if request is not None else None
+    return bool(membership and membership.is_admin)
 
 
 class ContactPreferenceSerializer(StrictSerializerMixin, serializers.ModelSerializer):

@@ -1,7 +1,7 @@
 """Who was paged for an alert, in words a nurse reads ("Paged Nia, primary, by SMS at 02:13:
 delivered"), never "step 0" or a delivery status code."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from notifications.models import Alert, Channel, Delivery, DeliveryStatus, Purpose
@@ -29,15 +29,32 @@ class PageLine:
     words: str
     outcome: str
     failed: bool
+    # What the clinic's webhook last answered: for clinic admins only (see ``paged``).
+    answer: str = ""
 
 
-def paged(alert: Alert) -> list[PageLine]:
-    """Every page and webhook event of the alert, oldest first: one query."""
+def paged(alert: Alert, *, webhook_answers: bool = False) -> list[PageLine]:
+    """Every page and webhook event of the alert, oldest first: one query (two with
+    ``webhook_answers``, for a clinic admin: the webhook's answer is text from a host the
+    clinic named, kept for the admin who can change the URL, not for every reader)."""
     deliveries = (
         Delivery.objects.filter(alert=alert).select_related("staff").order_by("created_at", "id")
     )
+    if webhook_answers:
+        deliveries = deliveries.prefetch_related("attempts_log")
     proceduralist = alert.procedure.proceduralist_id if alert.pages_proceduralist else None
-    return [_line(d, proceduralist) for d in deliveries]
+    lines = [_line(d, proceduralist) for d in deliveries]
+    if webhook_answers:
+        lines = [
+            replace(line, answer=_last_answer(d)) if d.channel == Channel.WEBHOOK else line
+            for line, d in zip(lines, deliveries, strict=True)
+        ]
+    return lines
+
+
+def _last_answer(delivery: Delivery) -> str:
+    attempts = list(delivery.attempts_log.all())
+    return attempts[-1].provider_response if attempts else ""
 
 
 def _line(delivery: Delivery, proceduralist: int | None) -> PageLine:

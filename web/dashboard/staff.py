@@ -194,6 +194,9 @@ class SetPasswordView(PasswordResetConfirmView):
 
     template_name = "dashboard/set_password.html"
     post_reset_login = True
+    # Named, since django-axes's backend goes before it in AUTHENTICATION_BACKENDS: Django
+    # will not guess which backend signed a user in when there are several.
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("dashboard:today")
 
     def get_context_data(self, **kwargs):

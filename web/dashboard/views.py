@@ -183,7 +183,9 @@ def _board_context(clinic, show_all=False, **extra):
 @staff_only
 @require_GET
 def alert_detail(request, clinic, alert_id):
-    return page(request, "dashboard/alert.html", _alert_context(clinic, alert_id))
+    admin = staff_membership(request.user).is_admin
+    context = _alert_context(clinic, alert_id, webhook_answers=admin)
+    return page(request, "dashboard/alert.html", context)
 
 
 def hours_and_minutes(seconds: int | None) -> str:
@@ -200,7 +202,7 @@ def hours_and_minutes(seconds: int | None) -> str:
     return " ".join(parts) or "under a minute"
 
 
-def _alert_context(clinic, alert_id, **extra):
+def _alert_context(clinic, alert_id, *, webhook_answers=False, **extra):
     alert = queries.alert_with_history(clinic, alert_id)
     entries = {e.finding.entry for e in alert.events.all() if e.finding and e.finding.entry}
     return {
@@ -208,7 +210,7 @@ def _alert_context(clinic, alert_id, **extra):
         "now": timezone.now(),
         "alert": alert,
         "rule_title": RULE_TITLES.get(alert.rule, alert.rule),
-        "paged": paged.paged(alert),
+        "paged": paged.paged(alert, webhook_answers=webhook_answers),
         "step_words": step_role(alert.escalation_step),
         "late_words": hours_and_minutes(alert.reported_late_seconds),
         "entries": [
