@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from diary import services
 from diary.api.diary_serializers import ENTRY_PREFETCH, CheckInSerializer, EntrySerializer
+from diary.api.errors import Conflict
 from diary.api.permissions import IsPatient
 from diary.api.serializers import (
     DeviceSerializer,
@@ -167,15 +168,14 @@ class MyEntryViewSet(
                 patient=self.patient, data=serializer.validated_data
             )
         except services.EntryConflict as conflict:
-            return Response(
+            raise Conflict(
                 {
                     "client_id": [
                         f"Already used for a different entry (id {conflict.entry.pk}); "
                         "make a new client_id for a new entry."
                     ]
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
+                }
+            ) from None
         # The validated serializer renders the stored entry: a second EntrySerializer
         # would build all its fields again, which costs as much as validating did.
         serializer.instance = entry
