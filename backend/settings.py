@@ -195,7 +195,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "diary.api.pagination.DiaryPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "diary.api.openapi.DiaryAutoSchema",
     "EXCEPTION_HANDLER": "diary.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "enroll": env.str("THROTTLE_ENROLL", default="10/min"),
@@ -247,6 +247,9 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "diary.api.schema.describe_common_fields",
+        "diary.api.schema_hooks.inline_nullable_refs",
+        "diary.api.schema_hooks.collapse_doubled_names",
+        "diary.api.schema_hooks.drop_unused_components",
     ],
     "AUTHENTICATION_WHITELIST": [
         "diary.api.authentication.BearerTokenAuthentication",

@@ -28,7 +28,10 @@ def _findings(alert) -> list:
 
 class AlertEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(
-        source="actor.username", default=None, help_text="Who did it, for staff actions."
+        source="actor.username",
+        default=None,
+        allow_null=True,
+        help_text="Who did it, for staff actions; null for the system's own.",
     )
 
     class Meta:
@@ -59,10 +62,16 @@ class AlertSerializer(serializers.ModelSerializer):
         source="patient.display_name", help_text="For staff only; never in a page."
     )
     acknowledged_by = serializers.CharField(
-        source="acknowledged_by.username", default=None, help_text="Who acknowledged it."
+        source="acknowledged_by.username",
+        default=None,
+        allow_null=True,
+        help_text="Who acknowledged it; null until someone has.",
     )
     resolved_by = serializers.CharField(
-        source="resolved_by.username", default=None, help_text="Who resolved it."
+        source="resolved_by.username",
+        default=None,
+        allow_null=True,
+        help_text="Who resolved it; null until someone has.",
     )
     findings = serializers.SerializerMethodField()
     patient_advice = serializers.SerializerMethodField()
