@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         "diary.api.schema.describe_common_fields",
         "diary.api.schema_hooks.inline_nullable_refs",
         "diary.api.schema_hooks.collapse_doubled_names",
+        "diary.api.schema_hooks.blank_or_value_as_any_of",
         "diary.api.schema_hooks.drop_unused_components",
     ],
     "AUTHENTICATION_WHITELIST": [

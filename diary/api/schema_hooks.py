@@ -95,3 +95,16 @@ def drop_unused_components(result, generator, request, public):
     for name in set(schemas) - used:
         del schemas[name]
     return result
+
+
+def blank_or_value_as_any_of(result, generator, request, public):
+    """``oneOf: [a URL, ""]`` becomes ``anyOf``: to a validator that does not check
+    ``format`` (most do not), ``""`` matches both, and ``oneOf`` then refuses it."""
+
+    def visit(node):
+        options = node.get("oneOf")
+        if options and any(option.get("maxLength") == 0 for option in options):
+            node["anyOf"] = node.pop("oneOf")
+
+    _walk(_schemas(result), visit)
+    return result
