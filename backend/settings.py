@@ -220,7 +220,8 @@ SPECTACULAR_SETTINGS = {
         "Patients enrol with a clinic's code and record their pain diary from a phone; "
         "clinic staff register patients and blocks and read the diary. Patients send "
         "`Authorization: Bearer <token>` from `/api/v1/enroll/`; staff use a token from "
-        "`/api/v1/auth/token/` or a session."
+        "`/api/v1/auth/token/` or a session. Every refusal is the `Error` body; the data a "
+        "push carries is `PushReminderData` or `PushAlertPageData` (docs/app-integration.md)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
