@@ -120,8 +120,17 @@ def test_the_clinic_flow_answers_as_the_schema_says(as_cole, as_nia, as_ana, ana
     assert_matches(resolved, "/api/v1/alerts/{id}/resolve/", "POST")
 
     assert_matches(as_cole.get(f"{API}/oncall/"), "/api/v1/oncall/")
+    assert_matches(as_cole.get(f"{API}/oncall/shifts/"), "/api/v1/oncall/shifts/")
+    assert_matches(
+        as_cole.get(f"{API}/patients/{ana.id}/contact/"), "/api/v1/patients/{patient_id}/contact/"
+    )
+    assert_matches(as_cole.post(f"{block}/cancel/"), "/api/v1/procedures/{id}/cancel/", "POST")
     assert_matches(as_cole.get(f"{API}/clinic/"), "/api/v1/clinic/")
     assert_matches(
         as_cole.get(f"{API}/patients/{ana.id}/deliveries/"),
         "/api/v1/patients/{patient_id}/deliveries/",
     )
+
+
+def test_the_health_check_answers_as_the_schema_says(anon, db):
+    assert_matches(anon.get(f"{API}/health/"), "/api/v1/health/")
