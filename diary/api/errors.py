@@ -73,6 +73,8 @@ def flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _summary(fields: dict[str, list[str]]) -> str:
+    if not fields:
+        return "Invalid input."
     name, messages = next(iter(fields.items()))
     first = messages[0] if name == NON_FIELD else f"{name}: {messages[0]}"
     more = len(fields) - 1

@@ -7,8 +7,13 @@ here, so they are derived once for every operation instead of repeated in every 
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework.permissions import SAFE_METHODS
 
 from diary.api.errors import ErrorSerializer
+from diary.api.permissions import IsClinicStaff, IsPatient
+
+# Permissions that answer a signed-in caller of the wrong kind with 404 (permissions.py).
+WRONG_KIND_IS_404 = (IsPatient, IsClinicStaff)
 
 ERROR_DESCRIPTIONS = {
     "400": "The request is wrong; `fields` names each field at fault.",
@@ -54,8 +59,11 @@ class DiaryAutoSchema(AutoSchema):
         if self._get_request_body() or self._has_query_parameters():
             codes.add("400")
         if signed_in:
-            # A caller of the wrong kind gets 404, as for another's data (permissions.py).
-            codes |= {"401", "403", "404"}
+            codes.add("401")
+            if self.method not in SAFE_METHODS:
+                codes.add("403")  # a role that may read but not write, or a session's CSRF
+            if any(isinstance(p, WRONG_KIND_IS_404) for p in self.view.get_permissions()):
+                codes.add("404")  # a caller of the wrong kind, as for another's data
         if "{" in self.path or (self._is_list_view() and self._get_paginator()):
             codes.add("404")  # an unknown id, or a page past the last
         if self.view.get_throttles():
