@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 # Options for bench/ingest, e.g. `make bench BENCH_ARGS="--duration 30"`.
 BENCH_ARGS ?=
 
-.PHONY: help venv run test lint schema bench bench-dispatch bench-alerts bench-checkin bench-drill \
+.PHONY: help venv run test lint schema client bench bench-dispatch bench-alerts bench-checkin bench-drill \
 	bench-fs-pages bench-pages clean distclean
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make schema  validate the OpenAPI schema (fails on warnings)"
+	@echo "make client  generate the TypeScript client from it and type-check the phone flow"
 	@echo "make bench   run bench/ingest (also: make bench-dispatch, make bench-alerts,"
 	@echo "             make bench-checkin)"
 	@echo "make bench-drill  fault drills: worker kill, dropped database sessions, Redis outage"
@@ -95,6 +96,10 @@ schema: venv
 	@mkdir -p var
 	DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yml
 	@echo "==> schema is valid: var/openapi.yml"
+
+# npm ci: exactly the versions in package-lock.json, from the npm registry.
+client: schema
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run check
 
 bench: venv
 	$(BIN)/python bench/ingest $(BENCH_ARGS)

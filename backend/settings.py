@@ -219,7 +219,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "diary.api.pagination.DiaryPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "diary.api.openapi.DiaryAutoSchema",
     "EXCEPTION_HANDLER": "diary.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "enroll": env.str("THROTTLE_ENROLL", default="10/min"),
@@ -244,7 +244,8 @@ SPECTACULAR_SETTINGS = {
         "Patients enrol with a clinic's code and record their pain diary from a phone; "
         "clinic staff register patients and blocks and read the diary. Patients send "
         "`Authorization: Bearer <token>` from `/api/v1/enroll/`; staff use a token from "
-        "`/api/v1/auth/token/` or a session."
+        "`/api/v1/auth/token/` or a session. Every refusal is the `Error` body; the data a "
+        "push carries is `PushReminderData` or `PushAlertPageData` (docs/app-integration.md)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -273,6 +274,11 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "diary.api.schema.describe_common_fields",
+        "diary.api.schema_hooks.inline_nullable_refs",
+        "diary.api.schema_hooks.collapse_doubled_names",
+        "diary.api.schema_hooks.blank_or_value_as_any_of",
+        "diary.api.schema_hooks.drop_unused_components",
+        "notifications.api.schema.add_push_payloads",
     ],
     "AUTHENTICATION_WHITELIST": [
         "diary.api.authentication.BearerTokenAuthentication",

@@ -46,6 +46,8 @@ def reminder_message(
         platform=platform,
         # A push still in transit when the check-in closes is dropped by the provider.
         extra={"expires_at": closes_at} if closes_at else {},
+        # The app opens this check-in's screen; url is for a phone without the app.
+        data={"kind": purpose, "checkin_id": str(checkin_id)},
     )
 
 
@@ -74,6 +76,7 @@ def alert_page_message(*, alert, delivery) -> Message:
         url=url,
         collapse_id=f"alert-{alert.pk}-{delivery.step}-{delivery.event}",
         platform=delivery.platform,
+        data={"kind": Purpose.ALERT_PAGE, "alert_id": str(alert.pk)},
     )
 
 

@@ -172,7 +172,9 @@ def test_a_nurse_who_is_not_a_clinician_reads_patients_but_does_not_register_the
     ]:
         answer = getattr(api, method)(path, body, format="json")
         assert answer.status_code == 403, (method, path)
-        assert answer.json()["detail"] == "Only clinicians register and change patients and blocks."
+        assert (
+            answer.json()["message"] == "Only clinicians register and change patients and blocks."
+        )
     block.refresh_from_db()
     assert block.status != "cancelled"
 

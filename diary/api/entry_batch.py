@@ -15,6 +15,7 @@ from rest_framework import serializers, status
 
 from diary import services
 from diary.api.diary_serializers import EntrySerializer
+from diary.api.errors import ErrorSerializer, error_body, flatten, summary
 from diary.api.fields import AwareDateTimeField, StrictSerializerMixin
 
 MAX_ENTRIES = 50
@@ -43,13 +44,16 @@ class EntryResultSerializer(serializers.Serializer):
         help_text="What POST /me/entries/ would have answered: 201, 200, 409 or 400."
     )
     entry = serializers.SerializerMethodField()
-    errors = serializers.DictField(
-        required=False, help_text="For 400 and 409: the entry's errors, by field."
-    )
+    error = serializers.SerializerMethodField()
 
     @extend_schema_field(EntrySerializer(allow_null=True))
     def get_entry(self, result):
-        return result.get("entry")
+        return result["entry"]
+
+    @extend_schema_field(ErrorSerializer(allow_null=True))
+    def get_error(self, result):
+        """For 400 and 409: the API's error body, as POST /me/entries/ would give it."""
+        return result["error"]
 
 
 class EntryBatchResultSerializer(serializers.Serializer):
@@ -77,7 +81,9 @@ def record_batch(patient, entries: list[dict], sent_at: str | None) -> list[dict
         if item.serializer.is_valid():
             valid.append(item)
         else:
-            item.result = _answer(item, status.HTTP_400_BAD_REQUEST, errors=item.serializer.errors)
+            fields = flatten(item.serializer.errors)
+            error = error_body("invalid", summary(fields), fields)
+            item.result = _answer(item, status.HTTP_400_BAD_REQUEST, error=error)
     valid.sort(key=lambda item: (item.serializer.validated_data["recorded_at"], item.index))
     for item in valid:
         item.result = _store(patient, item)
@@ -88,7 +94,9 @@ def _store(patient, item: _Item) -> dict:
     try:
         entry, created = services.record_entry(patient=patient, data=item.serializer.validated_data)
     except services.EntryConflict as conflict:
-        return _answer(item, status.HTTP_409_CONFLICT, errors=client_id_conflict(conflict))
+        fields = client_id_conflict(conflict)
+        error = error_body("conflict", summary(fields), fields)
+        return _answer(item, status.HTTP_409_CONFLICT, error=error)
     item.serializer.instance = entry
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return _answer(item, code, entry=item.serializer.data)
@@ -104,14 +112,12 @@ def client_id_conflict(conflict) -> dict:
     }
 
 
-def _answer(item: _Item, code: int, *, entry=None, errors=None) -> dict:
+def _answer(item: _Item, code: int, *, entry=None, error=None) -> dict:
     client_id = item.data.get("client_id")
-    answer = {
+    return {
         "index": item.index,
         "client_id": client_id if isinstance(client_id, str) else None,
         "status": code,
         "entry": entry,
+        "error": error,
     }
-    if errors is not None:
-        answer["errors"] = errors
-    return answer

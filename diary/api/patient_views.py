@@ -5,6 +5,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +18,7 @@ from diary.api.entry_batch import (
     client_id_conflict,
     record_batch,
 )
+from diary.api.errors import Conflict
 from diary.api.filters import IdFilter
 from diary.api.permissions import IsPatient
 from diary.api.serializers import (
@@ -193,7 +195,7 @@ class MyEntryViewSet(
                 patient=self.patient, data=serializer.validated_data
             )
         except services.EntryConflict as conflict:
-            return _client_id_conflict(conflict)
+            raise Conflict(client_id_conflict(conflict)) from None
         # The validated serializer renders the stored entry: a second EntrySerializer
         # would build all its fields again, which costs as much as validating did.
         serializer.instance = entry
@@ -225,7 +227,7 @@ class MyEntryViewSet(
         taken = [name for name in TAKEN_FROM_THE_ORIGINAL if name in request.data]
         if taken:
             message = "Taken from the entry corrected; leave it out."
-            return Response({name: [message] for name in taken}, status=400)
+            raise ValidationError({name: [message] for name in taken})
         data = {
             **request.data,
             "procedure": original.procedure_id,
@@ -238,9 +240,9 @@ class MyEntryViewSet(
                 patient=self.patient, original=original, data=serializer.validated_data
             )
         except services.EntryConflict as conflict:
-            return _client_id_conflict(conflict)
+            raise Conflict(client_id_conflict(conflict)) from None
         except services.CorrectionRefused as refused:
-            return Response({refused.field: [refused.message]}, status=409)
+            raise Conflict({refused.field: [refused.message]}) from None
         serializer.instance = entry
         return Response(serializer.data, status=201 if created else 200)
 
@@ -263,10 +265,6 @@ class MyEntryViewSet(
         sent_at = request.data.get("sent_at") if "sent_at" in serializer.validated_data else None
         results = record_batch(self.patient, serializer.validated_data["entries"], sent_at)
         return Response({"results": results})
-
-
-def _client_id_conflict(conflict) -> Response:
-    return Response(client_id_conflict(conflict), status=status.HTTP_409_CONFLICT)
 
 
 class MyDeviceViewSet(

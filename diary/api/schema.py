@@ -1,6 +1,13 @@
-"""OpenAPI details drf-spectacular cannot infer: the bearer scheme and common fields."""
+"""OpenAPI details drf-spectacular cannot infer: the bearer scheme, clock times, common fields."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
+
+# Local clock times: HH:MM:SS out (seconds, and microseconds if stored); HH:MM or HH:MM:SS in.
+TIME_OUT = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?$"
+TIME_IN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 
 COMMON_DESCRIPTIONS = {
     "id": "Unique id.",
@@ -41,3 +48,19 @@ def describe_common_fields(result, generator, request, public):
             if "description" not in prop and name in COMMON_DESCRIPTIONS:
                 prop["description"] = COMMON_DESCRIPTIONS[name]
     return result
+
+
+class LocalTimeFieldExtension(OpenApiSerializerFieldExtension):
+    """A local time of day as DRF renders it (``09:00:00``).
+
+    Not ``format: time``: that is RFC 3339's full-time, which carries a UTC offset
+    (``09:00:00Z``) these clock times have not; validators reject what we return.
+    """
+
+    target_class = "rest_framework.fields.TimeField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return {"type": "string", "pattern": TIME_OUT, "example": "09:00:00"}
+        return {"type": "string", "pattern": TIME_IN, "example": "09:00"}

@@ -63,7 +63,10 @@ class AlertFindingsField(serializers.Field):
 
 class AlertEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(
-        source="actor.username", default=None, help_text="Who did it, for staff actions."
+        source="actor.username",
+        default=None,
+        allow_null=True,
+        help_text="Who did it, for staff actions; null for the system's own.",
     )
 
     class Meta:
@@ -93,10 +96,16 @@ class TriggeringEntrySerializer(serializers.ModelSerializer):
 class AlertSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(help_text="For staff only; never in a page.")
     acknowledged_by = serializers.CharField(
-        source="acknowledged_by_username", default=None, help_text="Who acknowledged it."
+        source="acknowledged_by_username",
+        default=None,
+        allow_null=True,
+        help_text="Who acknowledged it; null until someone has.",
     )
     resolved_by = serializers.CharField(
-        source="resolved_by_username", default=None, help_text="Who resolved it."
+        source="resolved_by_username",
+        default=None,
+        allow_null=True,
+        help_text="Who resolved it; null until someone has.",
     )
     findings = AlertFindingsField()
     patient_advice = serializers.SerializerMethodField()

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import requests
 import urllib3
@@ -217,3 +218,19 @@ def expires_at(message: Message, now: float) -> int:
     if hasattr(value, "timestamp"):
         value = value.timestamp()
     return int(value)
+
+
+def push_data(message: Message, now: float) -> dict[str, str]:
+    """What the app reads from a push, the same through FCM and APNs.
+
+    Strings only (FCM's rule for data, kept for APNs so an app parses one shape): the
+    message's own keys (kind, checkin_id or alert_id), the deep link, the collapse id and
+    the expiry the provider was given, in ISO 8601 UTC. Keys: notifications/push_contract.py.
+    """
+    expires = datetime.fromtimestamp(expires_at(message, now), tz=UTC)
+    return {
+        **{key: str(value) for key, value in message.data.items()},
+        "url": message.url,
+        "collapse_id": message.collapse_id,
+        "expires_at": expires.isoformat().replace("+00:00", "Z"),
+    }

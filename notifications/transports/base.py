@@ -18,6 +18,9 @@ class Message:
     collapse_id: str
     platform: str = ""  # "fcm" or "apns" for push
     extra: dict = field(default_factory=dict)
+    # What the app reads from a push besides url and collapse_id (kind, checkin_id or
+    # alert_id): strings only, carried alike by FCM and APNs (notifications/push_contract.py).
+    data: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

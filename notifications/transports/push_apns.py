@@ -37,19 +37,20 @@ class ApnsTransport(Transport):
         conf = config.apns()
         if not conf.configured:
             raise _common.not_configured(LABEL, conf.problem)
+        now = time.time()
         response = _common.post(
             _session,
             LABEL,
             message.address,
             f"{conf.base_url}/3/device/{quote(message.address, safe='')}",
-            json=self.payload(message),
+            json=self.payload(message, now=now),
             headers={
                 "authorization": f"bearer {conf.auth_token}",
                 "apns-topic": conf.topic,
                 "apns-push-type": "alert",
                 "apns-priority": "10",
                 "apns-collapse-id": _common.collapse_id(message.collapse_id),
-                "apns-expiration": str(max(0, _common.expires_at(message, time.time()))),
+                "apns-expiration": str(max(0, _common.expires_at(message, now))),
             },
             timeout=conf.timeout,
         )
@@ -57,11 +58,12 @@ class ApnsTransport(Transport):
             return _common.success(LABEL, response, response.headers.get("apns-id", ""))
         raise self.error(response, message.address)
 
-    def payload(self, message: Message) -> dict:
-        """The request body: an alert with a sound, and the link the app opens."""
+    def payload(self, message: Message, *, now: float) -> dict:
+        """The request body: an alert with a sound, and beside ``aps`` the app's keys, the
+        same as FCM's data."""
         return {
             "aps": {"alert": {"title": message.title, "body": message.body}, "sound": "default"},
-            "url": message.url,
+            **_common.push_data(message, now),
         }
 
     def error(self, response, address: str):

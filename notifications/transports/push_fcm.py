@@ -51,8 +51,8 @@ class FcmTransport(Transport):
             "message": {
                 "token": message.address,
                 "notification": {"title": message.title, "body": message.body},
-                # FCM data values must be strings.
-                "data": {"url": message.url, "collapse_id": message.collapse_id},
+                # The app's keys, alike in FCM and APNs (FCM data values must be strings).
+                "data": _common.push_data(message, now),
                 "android": {
                     "collapse_key": message.collapse_id,
                     "priority": "high",

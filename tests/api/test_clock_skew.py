@@ -181,4 +181,4 @@ def test_sent_at_without_an_offset_is_a_clear_error(as_ana, anas_block, entry_fo
     response = post(as_ana, entry_for(anas_block, sent_at="2026-12-03T10:00:00"))
 
     assert response.status_code == 400
-    assert "sent_at" in response.json()
+    assert "sent_at" in response.json()["fields"]

@@ -63,9 +63,11 @@ def test_one_bad_entry_is_answered_with_its_errors_and_costs_the_others_nothing(
     results = as_ana.post(BATCH, {"entries": sent}, format="json").json()["results"]
 
     assert [r["status"] for r in results] == [201, 400, 409, 400]
-    assert "pain_score" in results[1]["errors"]
-    assert "client_id" in results[2]["errors"]
-    assert "bowel_bladder" in results[3]["errors"]
+    assert "pain_score" in results[1]["error"]["fields"]
+    assert results[2]["error"]["code"] == "conflict"
+    assert "client_id" in results[2]["error"]["fields"]
+    assert "bowel_bladder" in results[3]["error"]["fields"]
+    assert results[0]["error"] is None
     assert [r["entry"] is None for r in results] == [False, True, True, True]
     assert DiaryEntry.objects.filter(procedure=anas_block).count() == 2
 
@@ -125,7 +127,7 @@ def test_a_batch_that_is_not_a_list_of_1_to_50_entries_is_a_400(as_ana, anas_blo
     response = as_ana.post(BATCH, body, format="json")
 
     assert response.status_code == 400
-    assert "entries" in response.json()
+    assert "entries" in response.json()["fields"]
 
 
 def test_an_unknown_key_beside_the_entries_is_refused(as_ana, anas_block, entry_for):
@@ -134,7 +136,7 @@ def test_an_unknown_key_beside_the_entries_is_refused(as_ana, anas_block, entry_
     response = as_ana.post(BATCH, body, format="json")
 
     assert response.status_code == 400
-    assert "entires" in response.json()
+    assert "entires" in response.json()["fields"]
     assert not DiaryEntry.objects.exists()
 
 
@@ -144,7 +146,7 @@ def test_ben_cannot_slip_an_entry_into_anas_block(as_ben, anas_block, entry_for)
     ).json()["results"]
 
     assert results[0]["status"] == 400
-    assert "procedure" in results[0]["errors"]
+    assert "procedure" in results[0]["error"]["fields"]
     assert not DiaryEntry.objects.exists()
 
 

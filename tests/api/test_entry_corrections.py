@@ -100,7 +100,7 @@ def test_an_entry_corrected_already_is_corrected_through_its_correction(
     second = correct(as_ana, fixed["id"], pain_score=4)
 
     assert refused.status_code == 409
-    assert f"entry {fixed['id']}" in refused.json()["entry"][0]
+    assert f"entry {fixed['id']}" in refused.json()["fields"]["entry"][0]
     assert second.status_code == 201
     assert [r.pain_score for r in review.procedure_response(anas_block).readings] == [4]
 
@@ -112,7 +112,7 @@ def test_after_half_an_hour_a_new_entry_is_asked_for(as_ana, anas_block, entry_f
         response = correct(as_ana, first["id"], pain_score=2)
 
     assert response.status_code == 409
-    assert "within 30 min" in response.json()["entry"][0]
+    assert "within 30 min" in response.json()["fields"]["entry"][0]
     assert DiaryEntry.objects.get(pk=first["id"]).superseded_at is None
 
 
@@ -122,7 +122,7 @@ def test_a_correction_cannot_move_the_entry_to_another_time_or_block(as_ana, ana
     response = correct(as_ana, first["id"], recorded_at=timezone.now().isoformat(), procedure=1)
 
     assert response.status_code == 400
-    assert set(response.json()) == {"recorded_at", "procedure"}
+    assert set(response.json()["fields"]) == {"recorded_at", "procedure"}
     assert DiaryEntry.objects.get(pk=first["id"]).superseded_at is None
 
 
@@ -132,7 +132,7 @@ def test_a_wrong_answer_in_a_correction_is_a_400_and_the_entry_stays(as_ana, ana
     response = correct(as_ana, first["id"], pain_score=11)
 
     assert response.status_code == 400
-    assert "pain_score" in response.json()
+    assert "pain_score" in response.json()["fields"]
     assert DiaryEntry.objects.get(pk=first["id"]).superseded_at is None
 
 
@@ -143,7 +143,7 @@ def test_a_client_id_used_before_is_a_409(as_ana, anas_block, entry_for):
     response = correct(as_ana, first["id"], client_id=other["client_id"])
 
     assert response.status_code == 409
-    assert "client_id" in response.json()
+    assert "client_id" in response.json()["fields"]
 
 
 def test_ben_cannot_correct_anas_entry(as_ana, as_ben, anas_block, bens_block, entry_for):

@@ -193,8 +193,9 @@ def test_a_bad_reading_is_refused_naming_the_field_and_changes_nothing(
     assert response.status_code == 400, response.content[:300]
     assert response["Content-Type"] == "application/json"
     body = response.json()
-    assert field in body, body
-    reason = body[field] if field == "detail" else body[field][0]
+    assert set(body) == {"code", "message", "fields"}, body
+    # "detail": a body that is not JSON at all is refused as a whole, naming no field.
+    reason = body["message"] if field == "detail" else body["fields"][field][0]
     assert isinstance(reason, str)
     assert reason.strip()
     assert snapshot() == before
@@ -209,7 +210,9 @@ def test_a_duplicate_key_is_named_in_the_refusal(as_ana, anas_block, entry_for):
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": 'JSON parse error - the key "bowel_bladder_change" is given twice.'
+        "code": "parse_error",
+        "message": 'JSON parse error - the key "bowel_bladder_change" is given twice.',
+        "fields": {},
     }
     assert not DiaryEntry.objects.exists()
 
@@ -223,7 +226,7 @@ def test_a_bad_retry_of_a_stored_reading_leaves_the_stored_reading_alone(
     response = as_ana.post(ENTRIES, retry, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["pain_score"]
+    assert list(response.json()["fields"]) == ["pain_score"]
     assert snapshot() == before
 
 
@@ -231,7 +234,7 @@ def test_every_missing_required_answer_is_named_at_once(as_ana, anas_block, anas
     response = as_ana.post(ENTRIES, {}, format="json")
 
     assert response.status_code == 400
-    assert set(response.json()) == {"client_id", "procedure", "recorded_at", "pain_score"}
+    assert set(response.json()["fields"]) == {"client_id", "procedure", "recorded_at", "pain_score"}
 
 
 def test_a_body_of_exactly_the_limit_is_read(as_ana, anas_block, entry_for):
@@ -252,5 +255,5 @@ def test_a_form_encoded_body_is_refused_as_unsupported(as_ana, anas_block):
     )
 
     assert response.status_code == 415
-    assert "detail" in response.json()
+    assert response.json()["code"] == "unsupported_media_type"
     assert not DiaryEntry.objects.exists()

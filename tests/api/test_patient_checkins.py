@@ -82,7 +82,7 @@ def test_an_unknown_status_filter_is_refused_naming_the_parameter(as_ana, anas_b
     response = as_ana.get(CHECKINS, {"status": status})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["status"]
+    assert list(response.json()["fields"]) == ["status"]
 
 
 def test_checkins_move_from_upcoming_to_due_to_missed_as_time_passes(clock, ana, as_ana):

@@ -125,5 +125,5 @@ def test_a_bad_registration_is_refused_naming_the_field(as_ana, body, field):
     response = as_ana.post(DEVICES, body, format="json")
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["fields"]
     assert not Device.objects.exists()

@@ -19,8 +19,8 @@ def enrol(client, code):
 
 def assert_refused_on_code(response, reason_word):
     assert response.status_code == 400, response.content
-    assert list(response.json()) == ["code"]
-    assert reason_word in response.json()["code"][0]
+    assert list(response.json()["fields"]) == ["code"]
+    assert reason_word in response.json()["fields"]["code"][0]
 
 
 def test_ana_enrols_with_her_code_and_the_token_opens_her_diary(anon, ana, bearer):
@@ -118,7 +118,7 @@ def test_a_wrong_code_is_refused_naming_the_code_field(anon, ana, typed):
     response = enrol(anon, typed)
 
     assert response.status_code == 400, response.content
-    assert list(response.json()) == ["code"]
+    assert list(response.json()["fields"]) == ["code"]
     assert response.json()["code"][0]
     assert not AccessToken.objects.filter(patient=ana).exists()
 
@@ -127,14 +127,14 @@ def test_a_misspelt_key_is_named_rather_than_ignored(anon, ana):
     response = anon.post(ENROLL, {"cod": WRONG_CODE}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"cod": ["Unknown field."]}
+    assert response.json()["fields"] == {"cod": ["Unknown field."]}
 
 
 def test_a_missing_code_is_named(anon, ana):
     response = anon.post(ENROLL, {}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"code": ["This field is required."]}
+    assert response.json()["fields"] == {"code": ["This field is required."]}
 
 
 def test_a_sixth_attempt_in_a_minute_is_throttled_even_with_the_right_code(anon, ana):

@@ -133,8 +133,8 @@ def test_naming_a_checkin_that_has_not_opened_is_refused_and_stores_nothing(
     response = post(as_ana, entry_for(anas_block, checkin=day_one.id))
 
     assert response.status_code == 400
-    assert list(response.json()) == ["checkin"]
-    assert "Opens at" in response.json()["checkin"][0]
+    assert list(response.json()["fields"]) == ["checkin"]
+    assert "Opens at" in response.json()["fields"]["checkin"][0]
     assert not DiaryEntry.objects.exists()
     day_one.refresh_from_db()
     assert day_one.status == CheckInStatus.UPCOMING
@@ -204,8 +204,9 @@ def test_a_different_reading_under_a_used_client_id_conflicts_and_changes_nothin
     response = post(as_ana, {**body, "pain_score": 9, "fever": True})
 
     assert response.status_code == 409
-    assert list(response.json()) == ["client_id"]
-    assert str(first["id"]) in response.json()["client_id"][0]
+    assert list(response.json()["fields"]) == ["client_id"]
+    assert response.json()["code"] == "conflict"
+    assert str(first["id"]) in response.json()["fields"]["client_id"][0]
     stored = DiaryEntry.objects.get(pk=first["id"])
     assert (stored.pain_score, stored.fever) == (3, None)
 
@@ -226,7 +227,7 @@ def test_client_ids_belong_to_one_patient_so_ben_may_reuse_anas(
 
 
 def _message_without(response, field, pk):
-    return response.json()[field][0].replace(str(pk), "<id>")
+    return response.json()["fields"][field][0].replace(str(pk), "<id>")
 
 
 def test_ana_cannot_write_to_bens_block_and_cannot_tell_it_exists(
@@ -238,7 +239,7 @@ def test_ana_cannot_write_to_bens_block_and_cannot_tell_it_exists(
     nobodys = post(as_ana, entry_for(anas_block, procedure=missing_id))
 
     assert (bens.status_code, nobodys.status_code) == (400, 400)
-    assert list(bens.json()) == ["procedure"]
+    assert list(bens.json()["fields"]) == ["procedure"]
     assert _message_without(bens, "procedure", bens_block.id) == _message_without(
         nobodys, "procedure", missing_id
     )
@@ -255,7 +256,7 @@ def test_ana_cannot_answer_bens_checkin_and_cannot_tell_it_exists(
     nobodys = post(as_ana, entry_for(anas_block, checkin=missing_id))
 
     assert (bens.status_code, nobodys.status_code) == (400, 400)
-    assert list(bens.json()) == ["checkin"]
+    assert list(bens.json()["fields"]) == ["checkin"]
     assert _message_without(bens, "checkin", bens_checkin.id) == _message_without(
         nobodys, "checkin", missing_id
     )
@@ -272,7 +273,7 @@ def test_a_checkin_of_anas_other_block_is_refused_naming_the_checkin(
     response = post(as_ana, entry_for(anas_block, checkin=other_h2.id))
 
     assert response.status_code == 400
-    assert response.json() == {"checkin": ["This check-in is for another block."]}
+    assert response.json()["fields"] == {"checkin": ["This check-in is for another block."]}
     other_h2.refresh_from_db()
     assert other_h2.status == CheckInStatus.UPCOMING
     assert not DiaryEntry.objects.exists()
@@ -284,7 +285,7 @@ def test_a_cancelled_block_takes_no_more_readings(as_ana, anas_block, entry_for)
     response = post(as_ana, entry_for(anas_block))
 
     assert response.status_code == 400
-    assert list(response.json()) == ["procedure"]
+    assert list(response.json()["fields"]) == ["procedure"]
     assert not anas_block.entries.exists()
 
 
@@ -317,7 +318,7 @@ def test_a_reading_may_be_a_little_ahead_of_the_server_and_up_to_a_day_before_th
         assert response.json()["minutes_after_block"] == expected
     else:
         assert response.status_code == 400
-        assert list(response.json()) == ["recorded_at"]
+        assert list(response.json()["fields"]) == ["recorded_at"]
         assert not DiaryEntry.objects.exists()
 
 
@@ -387,7 +388,7 @@ def test_an_unreadable_procedure_filter_is_refused_naming_it(as_ana, anas_block)
     response = as_ana.get(ENTRIES, {"procedure": "mine"})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["procedure"]
+    assert list(response.json()["fields"]) == ["procedure"]
 
 
 # --- Cost -----------------------------------------------------------------------------

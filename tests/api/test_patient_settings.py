@@ -85,7 +85,7 @@ def test_a_wrong_or_forbidden_change_is_a_400_naming_the_field_and_changes_nothi
     response = as_ana.patch(ME, body, format="json")
 
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["fields"]
     assert as_ana.get(ME).json() == before
     assert daily_times(anas_block) == {time(10, 0)}
 

@@ -1,5 +1,7 @@
 """The OpenAPI schema the phone app and clinic tools are built from, and its docs page."""
 
+import re
+
 import pytest
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
@@ -130,3 +132,69 @@ def test_the_docs_page_is_served(anon):
     script = anon.get("/api/v1/docs/?script=")
     assert script.status_code == 200
     assert b"/api/v1/schema/" in script.content
+
+
+def _nodes(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+
+
+def test_every_field_a_response_object_renders_is_required(schema):
+    generated, _ = schema
+    components = generated["components"]["schemas"]
+    for name in ("Entry", "Me", "CheckIn", "AlertDetail", "Patient", "Error", "PaginatedEntryList"):
+        assert components[name]["required"] == list(components[name]["properties"]), name
+
+
+def test_what_can_be_null_is_nullable_itself_not_through_all_of(schema):
+    generated, _ = schema
+    components = generated["components"]["schemas"]
+    assert not [n for n in _nodes(components) if n.get("nullable") and "allOf" in n]
+    assert components["Entry"]["properties"]["alert"]["nullable"] is True
+    assert components["Entry"]["properties"]["alert"]["type"] == "object"
+    for field in ("acknowledged_by", "resolved_by"):
+        assert components["Alert"]["properties"][field]["nullable"] is True
+    assert components["AlertEvent"]["properties"]["actor"]["nullable"] is True
+
+
+def test_clock_times_are_a_pattern_of_what_is_returned_not_format_time(schema):
+    generated, _ = schema
+    assert not [n for n in _nodes(generated) if n.get("format") == "time"]
+    checkin_time = generated["components"]["schemas"]["Me"]["properties"]["checkin_time"]
+    assert re.fullmatch(checkin_time["pattern"], "09:00:00")
+
+
+def test_components_are_all_used_and_named_without_doubled_words(schema):
+    generated, _ = schema
+    names = set(generated["components"]["schemas"])
+    assert {"CheckInRequest", "TokenRequestRequest", "NewCodeRequestRequest"}.isdisjoint(names)
+    assert {"TokenRequest", "NewCodeRequest", "StartLinkRequest", "ResolveRequest"} <= names
+    assert not [name for name in names if re.search(r"([A-Z][a-z]+)\1$", name)]
+
+
+def test_every_operation_declares_the_error_body_for_what_it_can_refuse(schema):
+    generated, _ = schema
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, operations in generated["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for code, declared in responses.items():
+                if code in {"400", "401", "403", "404", "409", "429"}:
+                    assert declared["content"]["application/json"]["schema"] == error
+            if operation.get("security") not in (None, [{}]):
+                assert "401" in responses, (method, path)
+                # Reads are never refused for a role; writes may be (and by CSRF).
+                assert ("403" in responses) == (method != "get"), (method, path)
+            if "429" in responses:
+                assert "Retry-After" in responses["429"]["headers"], (method, path)
+    entries = generated["paths"]["/api/v1/me/entries/"]["post"]["responses"]
+    assert {"201", "200", "400", "401", "403", "404", "409", "429"} <= set(entries)
+    sign_out = generated["paths"]["/api/v1/auth/sign-out/"]["post"]["responses"]
+    assert set(sign_out) == {"204", "401", "403"}  # anyone signed in may sign out
+    enroll = generated["paths"]["/api/v1/enroll/"]["post"]["responses"]
+    assert set(enroll) == {"201", "400", "429"}

@@ -31,7 +31,7 @@ def test_retry_returns_the_original_and_a_changed_retry_conflicts(as_ana, anas_b
     assert again.json() == first.json()
     changed = as_ana.post("/api/v1/me/entries/", {**body, "pain_score": 9}, format="json")
     assert changed.status_code == 409
-    assert "client_id" in changed.json()
+    assert "client_id" in changed.json()["fields"]
 
 
 def test_a_retry_that_spells_out_the_defaults_is_still_the_same_entry(as_ana, anas_block):

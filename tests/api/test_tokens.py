@@ -51,7 +51,7 @@ def test_a_staff_token_idle_past_the_limit_is_refused_and_removed(dr_cole, setti
         refused = client.get("/api/v1/patients/")
 
     assert refused.status_code == 401
-    assert refused.json()["detail"] == "This sign-in has expired; sign in again."
+    assert refused.json()["message"] == "This sign-in has expired; sign in again."
     assert not AccessToken.objects.filter(user=dr_cole).exists()
 
 

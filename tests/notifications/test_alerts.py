@@ -255,7 +255,7 @@ def test_resolving_needs_a_note_and_keeps_it(paging, block, report, as_nia):
     alert = Alert.objects.get()
     missing = as_nia.post(f"/api/v1/alerts/{alert.pk}/resolve/", {"note": "  "}, format="json")
     assert missing.status_code == 400
-    assert "note" in missing.json()
+    assert "note" in missing.json()["fields"]
     done = as_nia.post(
         f"/api/v1/alerts/{alert.pk}/resolve/",
         {"note": "Called Ana; seen in ED, discharged."},

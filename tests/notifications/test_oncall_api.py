@@ -111,7 +111,7 @@ def test_dr_cole_reads_the_rota_but_cannot_change_it(as_cole, dr_cole, nias_nigh
     ]
 
     assert [r.status_code for r in refused] == [403, 403, 403]
-    assert refused[0].json() == {"detail": "Only clinic admins can change on-call shifts."}
+    assert refused[0].json()["message"] == "Only clinic admins can change on-call shifts."
     nias_night.refresh_from_db()
     assert nias_night.role == "primary"
     assert OnCallShift.objects.count() == 1
@@ -158,7 +158,7 @@ def test_a_bad_shift_is_refused_naming_the_field(as_mara, nurse_nia, changes, fi
     response = as_mara.post(SHIFTS, night_body(nurse_nia, **changes))
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["fields"]) == [field]
     assert not OnCallShift.objects.exists()
 
 
@@ -166,14 +166,16 @@ def test_omar_cannot_be_put_on_north_s_rota(as_mara, omar):
     response = as_mara.post(SHIFTS, night_body(omar))
 
     assert response.status_code == 400
-    assert response.json() == {"user": [f"No staff member of your clinic has id {omar.id}."]}
+    assert response.json()["fields"] == {
+        "user": [f"No staff member of your clinic has id {omar.id}."]
+    }
 
 
 def test_a_patch_that_would_end_the_shift_before_it_starts_is_refused(as_mara, nias_night):
     response = as_mara.patch(shift_url(nias_night), {"starts_at": "2026-06-11T09:00:00+01:00"})
 
     assert response.status_code == 400
-    assert response.json() == {"ends_at": ["Must be after starts_at."]}
+    assert response.json()["fields"] == {"ends_at": ["Must be after starts_at."]}
     nias_night.refresh_from_db()
     assert nias_night.starts_at == NIGHT_STARTS
 
@@ -228,7 +230,7 @@ def test_active_at_without_an_offset_or_not_a_time_is_refused(as_cole, rota, mom
     response = as_cole.get(SHIFTS, {"active_at": moment})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["active_at"]
+    assert list(response.json()["fields"]) == ["active_at"]
 
 
 # --- Who is on call now -------------------------------------------------------------
@@ -323,7 +325,7 @@ def test_a_phone_of_another_clinic_cannot_be_taken_over(as_omar, nurse_nia):
     response = as_omar.post(DEVICES, {"platform": "fcm", "token": "fcm:ward-1"})
 
     assert response.status_code == 400
-    assert response.json() == {"token": ["This phone is registered at another clinic."]}
+    assert response.json()["fields"] == {"token": ["This phone is registered at another clinic."]}
     norths.refresh_from_db()
     assert norths.user == nurse_nia  # North's pages still go to North's nurse
 
@@ -357,7 +359,7 @@ def test_a_bad_device_is_refused_naming_the_field(as_nia, body, field):
     response = as_nia.post(DEVICES, body)
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["fields"]) == [field]
     assert not StaffDevice.objects.exists()
 
 

@@ -87,7 +87,7 @@ def test_a_start_link_that_cannot_go_says_why(as_cole, ana, receivers, change, f
     refused = start_link(as_cole, ana, "sms")
 
     assert refused.status_code == 400
-    assert words in refused.json()[field][0]
+    assert words in refused.json()["fields"][field][0]
     assert not Delivery.objects.exists()
 
 
@@ -95,14 +95,14 @@ def test_a_start_link_on_a_channel_not_configured_is_refused(as_cole, ana, clean
     refused = start_link(as_cole, ana, "sms")
 
     assert refused.status_code == 400
-    assert "not configured" in refused.json()["channel"][0]
+    assert "not configured" in refused.json()["fields"]["channel"][0]
 
 
 def test_a_channel_that_is_not_sms_or_email_is_named(as_cole, ana):
     refused = start_link(as_cole, ana, "push")
 
     assert refused.status_code == 400
-    assert "channel" in refused.json()
+    assert "channel" in refused.json()["fields"]
 
 
 def test_staff_get_a_link_for_the_handout(as_cole, ana):

@@ -221,7 +221,11 @@ def test_fcm_posts_the_documented_v1_request(httpserver, http_channels):
                 "title": "Time for your check-in",
                 "body": "Your diary has a check-in waiting.",
             },
-            "data": {"url": "https://diary.example.org/c/7f3a", "collapse_id": "checkin-42"},
+            "data": {
+                "url": "https://diary.example.org/c/7f3a",
+                "collapse_id": "checkin-42",
+                "expires_at": "2026-03-02T10:00:00Z",  # an hour after NINE_AM
+            },
             "android": {"collapse_key": "checkin-42", "priority": "high", "ttl": "3600s"},
             "apns": {
                 "headers": {
@@ -417,6 +421,8 @@ def test_apns_posts_the_documented_request(httpserver, http_channels):
             "sound": "default",
         },
         "url": "https://diary.example.org/c/7f3a",
+        "collapse_id": "checkin-42",
+        "expires_at": "2026-03-02T11:30:00Z",
     }
     assert result.status_code == 200
     assert result.provider_id == "EC1BF194-B3B2-424A-89A9-5A918A6E6B5E"
