@@ -22,7 +22,7 @@ class ChunkedBody:
         if _chunked(environ) and not environ.get("CONTENT_LENGTH"):
             if not environ.get("wsgi.input_terminated"):
                 detail = "Send a Content-Length: this server cannot read a chunked body."
-                return _refuse(start_response, "411 Length Required", detail)
+                return _refuse(start_response, "411 Length Required", "length_required", detail)
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             body = (
                 environ["wsgi.input"].read()
@@ -31,7 +31,7 @@ class ChunkedBody:
             )
             if limit is not None and len(body) > limit:
                 detail = f"Request body is larger than {limit} bytes."  # as diary.api.errors
-                return _refuse(start_response, "400 Bad Request", detail)
+                return _refuse(start_response, "400 Bad Request", "too_large", detail)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         return self.application(environ, start_response)
@@ -42,8 +42,9 @@ def _chunked(environ) -> bool:
     return "chunked" in (coding.strip() for coding in codings)
 
 
-def _refuse(start_response, status: str, detail: str):
-    body = json.dumps({"detail": detail}).encode()
+def _refuse(start_response, status: str, code: str, message: str):
+    # The API's one error body (diary.api.errors), built here: this runs before Django.
+    body = json.dumps({"code": code, "message": message, "fields": {}}).encode()
     headers = [
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),

@@ -132,8 +132,8 @@ def test_the_api_answers_a_lockout_in_its_json_error_shape(nurse_nia):
 
     assert response.status_code == 429
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
-    assert response.json()["detail"].startswith(LOCKED)
+    assert (response.json()["code"], response.json()["fields"]) == ("throttled", {})
+    assert response.json()["message"].startswith(LOCKED)
 
 
 @lockout_limits

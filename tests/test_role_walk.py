@@ -229,7 +229,7 @@ def test_only_an_admin_manages_staff_through_the_api(request, world, who):
             assert answer.status_code in (200, 201, 400), (who, method, path, answer.json())
         else:
             assert answer.status_code == 403, (who, method, path, answer.status_code)
-            assert answer.json()["detail"] == "Only clinic admins manage staff."
+            assert answer.json()["message"] == "Only clinic admins manage staff."
 
 
 def test_omar_of_south_manages_none_of_norths_staff_through_the_api(world, omar):

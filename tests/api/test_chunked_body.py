@@ -50,7 +50,8 @@ def test_a_chunked_body_from_a_server_that_cannot_end_it_is_a_411_in_json():
 
     assert answer["status"].startswith("411")
     assert answer["headers"]["Content-Type"] == "application/json"
-    assert "Content-Length" in json.loads(body)["detail"]
+    assert json.loads(body)["code"] == "length_required"
+    assert "Content-Length" in json.loads(body)["message"]
     assert seen == {}
 
 
@@ -58,7 +59,7 @@ def test_a_chunked_body_over_the_limit_is_a_400_in_json():
     answer, body, seen = call(environ(b"x" * (64 * 1024 + 1), terminated=True))
 
     assert answer["status"].startswith("400")
-    assert "larger than 65536 bytes" in json.loads(body)["detail"]
+    assert "larger than 65536 bytes" in json.loads(body)["message"]
     assert seen == {}
 
 

@@ -27,7 +27,7 @@ def test_an_id_filter_in_other_digits_or_not_an_id_is_a_400_naming_it(
     response = client.get(url, {name: value})
 
     assert response.status_code == 400, response.content
-    assert list(response.json()) == [name]
+    assert list(response.json()["fields"]) == [name]
 
 
 @pytest.mark.parametrize(("url", "name", "caller"), FILTERS)
