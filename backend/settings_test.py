@@ -7,7 +7,18 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ["DEBUG"] = "false"
 
 from backend.settings import *  # noqa: F403
-from backend.settings import REST_FRAMEWORK
+from backend.settings import CACHES, REDIS_URL, REST_FRAMEWORK
+
+# Parallel test processes (pytest -n) each get a Redis database of their own: every test
+# starts by clearing the cache (a FLUSHDB), which would wipe another process's throttle
+# counts mid-test. gw0 keeps the configured one; gw1 the next, and so on.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _worker.startswith("gw") and _worker[2:].isdigit():
+    from urllib.parse import urlsplit, urlunsplit
+
+    _parts = urlsplit(REDIS_URL)
+    _db = int(_parts.path.strip("/") or 0) + int(_worker[2:])
+    CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{_db % 16}"))
 
 # The webhook tests post to a local receiver (pytest-httpserver, http on 127.0.0.1);
 # tests of the refusal turn this off.
