@@ -9,16 +9,24 @@ os.environ["DEBUG"] = "false"
 from backend.settings import *  # noqa: F403
 from backend.settings import CACHES, REDIS_URL, REST_FRAMEWORK
 
-# Parallel test processes (pytest -n) each get a Redis database of their own: every test
-# starts by clearing the cache (a FLUSHDB), which would wipe another process's throttle
-# counts mid-test. gw0 keeps the configured one; gw1 the next, and so on.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-if REDIS_URL and _worker.startswith("gw") and _worker[2:].isdigit():
+
+def per_worker(url: str) -> str:
+    """The Redis database of this test process: parallel processes (pytest -n) each get
+    one of their own, because every test starts by clearing the cache (a FLUSHDB), which
+    would wipe another process's throttle counts or queues mid-test. gw0 keeps the
+    configured database; gw1 the next, and so on."""
     from urllib.parse import urlsplit, urlunsplit
 
-    _parts = urlsplit(REDIS_URL)
-    _db = int(_parts.path.strip("/") or 0) + int(_worker[2:])
-    CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{_db % 16}"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not (url and worker.startswith("gw") and worker[2:].isdigit()):
+        return url
+    parts = urlsplit(url)
+    db = (int(parts.path.strip("/") or 0) + int(worker[2:])) % 16
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+if REDIS_URL:
+    CACHES["default"]["LOCATION"] = per_worker(REDIS_URL)
 
 # The webhook tests post to a local receiver (pytest-httpserver, http on 127.0.0.1);
 # tests of the refusal turn this off.

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from backend.settings_test import per_worker
 from diary import services
 from tests.factories import (
     ClinicFactory,
@@ -46,7 +47,7 @@ def redis_url():
         except redis.RedisError:
             reachable = False
     _require(reachable, "needs a Redis server: set REDIS_URL=redis://…")
-    return url
+    return per_worker(url)  # the cache's database: this test process's own
 
 
 @pytest.fixture(autouse=True)
