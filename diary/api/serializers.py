@@ -177,14 +177,10 @@ class PatientSerializer(QuietHoursMixin, StrictModelSerializer):
             },
             "phone": {"help_text": "Mobile number in E.164 form, e.g. +447700900123."},
             "email": {"help_text": "For e-mail reminders."},
-            "checkin_time": {"help_text": "Local time of day for the daily check-ins (HH:MM)."},
+            "checkin_time": OWN_FIELD_HELP["checkin_time"],
             "on_anticoagulants": {"help_text": "Raises the severity of persisting symptoms."},
-            "quiet_start": {
-                "help_text": "Local time (HH:MM) after which day-level reminders wait until "
-                "quiet_end; null for no quiet hours. Reminders in the first hours after "
-                "a block are never held."
-            },
-            "quiet_end": {"help_text": "Local time (HH:MM) the quiet hours end."},
+            "quiet_start": OWN_FIELD_HELP["quiet_start"],
+            "quiet_end": OWN_FIELD_HELP["quiet_end"],
             "status": {"help_text": "active, paused or ended (ending revokes the app's access)."},
         }
 
