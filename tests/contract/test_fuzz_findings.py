@@ -1,0 +1,25 @@
+"""What schemathesis's conformance checks found (tests/integration/test_schemathesis.py),
+each pinned here: the answer real callers get is the one the schema declares."""
+
+import pytest
+
+from tests.contract.schema_check import assert_matches, openapi
+
+API = "/api/v1"
+
+
+@pytest.mark.parametrize("size", ["abc", "null", "0", "-3", "2.5"])
+def test_a_page_size_that_is_not_a_whole_number_from_one_is_refused(as_ana, anas_block, size):
+    # It used to be answered quietly with the default page, which the schema does not allow.
+    response = as_ana.get(f"{API}/me/entries/", {"page_size": size})
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"page_size": ["A whole number from 1."]}
+    assert_matches(response, "/api/v1/me/entries/")
+
+
+def test_the_schema_says_a_page_size_and_a_page_start_at_one():
+    parameters = openapi()["paths"]["/api/v1/patients/"]["get"]["parameters"]
+    paging = {p["name"]: p["schema"] for p in parameters if p["name"] in ("page", "page_size")}
+
+    assert paging == {n: {"type": "integer", "minimum": 1} for n in ("page", "page_size")}
