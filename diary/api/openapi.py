@@ -62,6 +62,8 @@ class DiaryAutoSchema(AutoSchema):
             codes.add("401")
             if self.method not in SAFE_METHODS:
                 codes.add("403")  # a role that may read but not write, or a session's CSRF
+            if any(getattr(p, "refuses_reads", False) for p in self.view.get_permissions()):
+                codes.add("403")  # a role that may not even read (the staff list: admins')
             if any(isinstance(p, WRONG_KIND_IS_404) for p in self.view.get_permissions()):
                 codes.add("404")  # a caller of the wrong kind, as for another's data
         if "{" in self.path or (self._is_list_view() and self._get_paginator()):

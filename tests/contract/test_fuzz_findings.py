@@ -23,3 +23,13 @@ def test_the_schema_says_a_page_size_and_a_page_start_at_one():
     paging = {p["name"]: p["schema"] for p in parameters if p["name"] in ("page", "page_size")}
 
     assert paging == {n: {"type": "integer", "minimum": 1} for n in ("page", "page_size")}
+
+
+def test_dr_cole_asking_for_the_staff_list_is_refused_as_the_schema_says(as_cole, db):
+    # A clinician may not read the staff list: a 403 the schema did not declare for GET.
+    listed = as_cole.get(f"{API}/staff/")
+    one = as_cole.get(f"{API}/staff/1/")
+
+    assert (listed.status_code, one.status_code) == (403, 403)
+    assert_matches(listed, "/api/v1/staff/")
+    assert_matches(one, "/api/v1/staff/{id}/")
