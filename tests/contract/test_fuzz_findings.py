@@ -3,6 +3,8 @@ each pinned here: the answer real callers get is the one the schema declares."""
 
 import pytest
 
+from diary import services
+from tests.conftest import _client
 from tests.contract.schema_check import assert_matches, openapi
 
 API = "/api/v1"
@@ -33,3 +35,16 @@ def test_dr_cole_asking_for_the_staff_list_is_refused_as_the_schema_says(as_cole
     assert (listed.status_code, one.status_code) == (403, 403)
     assert_matches(listed, "/api/v1/staff/")
     assert_matches(one, "/api/v1/staff/{id}/")
+
+
+def test_a_colleague_with_no_email_who_never_signed_in_matches_the_schema(mara, dr_cole):
+    # Dr Cole has a blank e-mail and has never signed in: "" and null, both now declared.
+    as_mara = _client(services.issue_staff_token(mara))
+    cole = dr_cole.membership
+
+    listed = as_mara.get(f"{API}/staff/")
+    detail = as_mara.get(f"{API}/staff/{cole.id}/")
+
+    assert (detail.json()["email"], detail.json()["last_login"]) == ("", None)
+    assert_matches(listed, "/api/v1/staff/")
+    assert_matches(detail, "/api/v1/staff/{id}/")
