@@ -31,12 +31,22 @@ export interface PhoneRun {
   pushOpens: string;
 }
 
+// A string body is not the API's: the web server's own page (a 414 for a URL too long).
+type FailureBody = ApiError | string | undefined;
+
+function describe(status: number, body: FailureBody): string {
+  if (typeof body === "string") {
+    return `${status}: the web server's page, not the API's error body`;
+  }
+  return `${status} ${body?.code ?? "?"}: ${body?.message ?? "no body"}`;
+}
+
 class ApiFailure extends Error {
   constructor(
     readonly status: number,
-    readonly body: ApiError | undefined,
+    readonly body: FailureBody,
   ) {
-    super(`${status} ${body?.code ?? "?"}: ${body?.message ?? "no body"}`);
+    super(describe(status, body));
   }
 }
 
@@ -127,7 +137,7 @@ export async function playPhone(baseUrl: string, enrollmentCode: string): Promis
   const wrong = await phone.POST("/api/v1/me/entries/", {
     body: { ...newEntry(checkin, 2), pain_score: 11 },
   });
-  const refusedFields = wrong.error !== undefined ? fieldErrors(wrong.error) : [];
+  const refusedFields = typeof wrong.error === "object" ? fieldErrors(wrong.error) : [];
 
   const device = await phone.POST("/api/v1/me/devices/", {
     body: { platform: "fcm", token: `fcm-token-${patient.id}` },

@@ -48,3 +48,14 @@ def test_a_colleague_with_no_email_who_never_signed_in_matches_the_schema(mara, 
     assert (detail.json()["email"], detail.json()["last_login"]) == ("", None)
     assert_matches(listed, "/api/v1/staff/")
     assert_matches(detail, "/api/v1/staff/{id}/")
+
+
+def test_every_operation_declares_the_web_server_s_414():
+    schema = openapi()
+    refused = schema["components"]["responses"]["UriTooLong"]
+
+    assert list(refused["content"]) == ["text/html"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            declared = operation["responses"].get("414")
+            assert declared == {"$ref": "#/components/responses/UriTooLong"}, (method, path)
