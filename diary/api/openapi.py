@@ -40,6 +40,14 @@ class DiaryAutoSchema(AutoSchema):
             schema["required"] = list(schema["properties"])
         return schema
 
+    def _get_filter_parameters(self):
+        # django-filter skips a filter whose value is "" (``?status=`` lists all), so an
+        # empty value is allowed, and said to be: otherwise it breaks the enum it bypasses.
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            parameter["allowEmptyValue"] = True
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code in self._error_codes(responses):

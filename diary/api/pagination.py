@@ -26,6 +26,8 @@ class DiaryPagination(PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1  # page 0 is "not found", page_size 0 refused
+            if parameter["name"] == self.page_query_param:
+                parameter["allowEmptyValue"] = True  # DRF reads ``?page=`` as page 1
             if parameter["name"] == self.page_size_query_param:
                 parameter["description"] = (
                     f"Results per page (default {self.page_size}); "

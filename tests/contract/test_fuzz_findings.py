@@ -59,3 +59,16 @@ def test_every_operation_declares_the_web_server_s_414():
         for method, operation in operations.items():
             declared = operation["responses"].get("414")
             assert declared == {"$ref": "#/components/responses/UriTooLong"}, (method, path)
+
+
+def test_an_empty_filter_lists_all_as_the_schema_allows(as_cole, ana):
+    # ``?status=`` is "no filter" to django-filter; the schema's enum refused it until
+    # the parameter said ``allowEmptyValue``.
+    response = as_cole.get(f"{API}/patients/", {"status": ""})
+
+    assert response.status_code == 200 and response.json()["count"] == 1
+    assert_matches(response, "/api/v1/patients/")
+    for path, operations in openapi()["paths"].items():
+        for parameter in operations.get("get", {}).get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] != "page_size":
+                assert parameter.get("allowEmptyValue") is True, (path, parameter["name"])
