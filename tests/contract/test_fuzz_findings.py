@@ -1,6 +1,8 @@
 """What schemathesis's conformance checks found (tests/integration/test_schemathesis.py),
 each pinned here: the answer real callers get is the one the schema declares."""
 
+import uuid
+
 import pytest
 
 from diary import services
@@ -72,3 +74,23 @@ def test_an_empty_filter_lists_all_as_the_schema_allows(as_cole, ana):
         for parameter in operations.get("get", {}).get("parameters", []):
             if parameter["in"] == "query" and parameter["name"] != "page_size":
                 assert parameter.get("allowEmptyValue") is True, (path, parameter["name"])
+
+
+def test_a_correction_sent_as_the_schema_says_is_accepted(as_ana, anas_block, entry_for):
+    # The schema declared the entry's own body, procedure and recorded_at required, which
+    # the view refuses in a correction: no generated client could send a correct one.
+    operation = openapi()["paths"]["/api/v1/me/entries/{id}/correct/"]["post"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body_schema = openapi()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    first = as_ana.post(f"{API}/me/entries/", entry_for(anas_block), format="json").json()
+
+    corrected = as_ana.post(
+        f"{API}/me/entries/{first['id']}/correct/",
+        {"client_id": str(uuid.uuid4()), "pain_score": 6},
+        format="json",
+    )
+
+    assert not {"procedure", "checkin", "recorded_at", "sent_at"} & set(body_schema["properties"])
+    assert body_schema["required"] == ["client_id", "pain_score"]
+    assert corrected.status_code == 201 and corrected.json()["corrects"] == first["id"]
+    assert_matches(corrected, "/api/v1/me/entries/{id}/correct/", "POST")
