@@ -14,9 +14,10 @@ class DiaryPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
+        # ASCII digits only: int() also reads " 5", "1_000" and other scripts' digits.
         try:
-            size = int(raw)
-        except ValueError:
+            size = int(raw) if raw.isascii() and raw.isdigit() else 0
+        except ValueError:  # more digits than int() reads: no page size either
             size = 0
         if size < 1:
             raise ValidationError({self.page_size_query_param: ["A whole number from 1."]})
