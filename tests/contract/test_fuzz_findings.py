@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from diary import services
+from diary.models import PatientStatus
 from tests.conftest import _client
 from tests.contract.schema_check import assert_matches, openapi
 
@@ -94,3 +95,14 @@ def test_a_correction_sent_as_the_schema_says_is_accepted(as_ana, anas_block, en
     assert body_schema["required"] == ["client_id", "pain_score"]
     assert corrected.status_code == 201 and corrected.json()["corrects"] == first["id"]
     assert_matches(corrected, "/api/v1/me/entries/{id}/correct/", "POST")
+
+
+def test_a_web_link_for_a_paused_diary_is_refused_as_the_schema_says(as_cole, ana):
+    # The operation has no body, so no 400 was derived for it; the service refuses anyway.
+    ana.status = PatientStatus.PAUSED
+    ana.save(update_fields=["status"])
+
+    refused = as_cole.post(f"{API}/patients/{ana.id}/web-link/")
+
+    assert refused.status_code == 400 and list(refused.json()["fields"]) == ["status"]
+    assert_matches(refused, "/api/v1/patients/{id}/web-link/", "POST")
