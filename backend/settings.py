@@ -278,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         "diary.api.schema_hooks.collapse_doubled_names",
         "diary.api.schema_hooks.blank_or_value_as_any_of",
         "diary.api.schema_hooks.drop_unused_components",
+        "diary.api.schema_hooks.declare_uri_too_long",
         "notifications.api.schema.add_push_payloads",
     ],
     "AUTHENTICATION_WHITELIST": [

@@ -15,6 +15,7 @@ type ApiError = Schemas["Error"];
 type CheckIn = Schemas["CheckIn"];
 type Entry = Schemas["Entry"];
 type EntryRequest = Schemas["EntryRequest"];
+type EntryResult = Schemas["EntryResult"];
 type PushReminder = Schemas["PushReminderData"];
 type PushAlertPage = Schemas["PushAlertPageData"];
 
@@ -29,14 +30,30 @@ export interface PhoneRun {
   refusedFields: string[];
   deviceId: number;
   pushOpens: string;
+  settingsCheckinTime: string;
+  settingsQuietHours: string;
+  batchStatuses: number[];
+  batchRefusedFields: string[];
+  correctionOf: number | null;
+  correctedPainScore: number;
+}
+
+// A string body is not the API's: the web server's own page (a 414 for a URL too long).
+type FailureBody = ApiError | string | undefined;
+
+function describe(status: number, body: FailureBody): string {
+  if (typeof body === "string") {
+    return `${status}: the web server's page, not the API's error body`;
+  }
+  return `${status} ${body?.code ?? "?"}: ${body?.message ?? "no body"}`;
 }
 
 class ApiFailure extends Error {
   constructor(
     readonly status: number,
-    readonly body: ApiError | undefined,
+    readonly body: FailureBody,
   ) {
-    super(`${status} ${body?.code ?? "?"}: ${body?.message ?? "no body"}`);
+    super(describe(status, body));
   }
 }
 
@@ -66,6 +83,14 @@ export function openPush(data: PushReminder | PushAlertPage, now: Date): string 
     case "alert_page":
       return data.url;
   }
+}
+
+/** Each offline entry's answer, as the app reads it: the status, or the fields at fault. */
+function batchOutcome(results: EntryResult[]): { statuses: number[]; refused: string[] } {
+  return {
+    statuses: results.map((result) => result.status),
+    refused: results.flatMap((result) => (result.error === null ? [] : fieldErrors(result.error))),
+  };
 }
 
 function newEntry(checkin: CheckIn, painScore: number): EntryRequest {
@@ -127,13 +152,47 @@ export async function playPhone(baseUrl: string, enrollmentCode: string): Promis
   const wrong = await phone.POST("/api/v1/me/entries/", {
     body: { ...newEntry(checkin, 2), pain_score: 11 },
   });
-  const refusedFields = wrong.error !== undefined ? fieldErrors(wrong.error) : [];
+  const refusedFields = typeof wrong.error === "object" ? fieldErrors(wrong.error) : [];
 
   const device = await phone.POST("/api/v1/me/devices/", {
     body: { platform: "fcm", token: `fcm-token-${patient.id}` },
   });
   if (device.error !== undefined) {
     throw new ApiFailure(device.response.status, device.error);
+  }
+
+  // Settings: the patient's own check-in time and quiet hours.
+  const settings = await phone.PATCH("/api/v1/me/", {
+    body: { checkin_time: "18:30", quiet_start: "22:00", quiet_end: "07:00" },
+  });
+  if (settings.error !== undefined) {
+    throw new ApiFailure(settings.response.status, settings.error);
+  }
+
+  // Back online: two entries recorded offline, sent late in one batch with the first one
+  // again (already stored: 200) and one wrong (400, its fields named), item by item.
+  const offline = [newEntry(checkin, 3), newEntry(checkin, 4)].map(
+    (item): EntryRequest => ({ ...item, checkin: null }),
+  );
+  const batch = await phone.POST("/api/v1/me/entries/batch/", {
+    body: {
+      entries: [...offline, body, { ...offline[0], client_id: randomUUID(), pain_score: 12 }],
+      sent_at: new Date().toISOString(),
+    },
+  });
+  if (batch.error !== undefined) {
+    throw new ApiFailure(batch.response.status, batch.error);
+  }
+  const sync = batchOutcome(batch.data.results);
+
+  // The patient tapped the wrong score: corrected within the window, with a new client_id
+  // and only the answers (the block and the times are the first entry's).
+  const correction = await phone.POST("/api/v1/me/entries/{id}/correct/", {
+    params: { path: { id: String(entry.id) } },
+    body: { client_id: randomUUID(), pain_score: 5, numbness: "none", note: "" },
+  });
+  if (correction.error !== undefined) {
+    throw new ApiFailure(correction.response.status, correction.error);
   }
 
   const push: PushReminder = {
@@ -156,6 +215,12 @@ export async function playPhone(baseUrl: string, enrollmentCode: string): Promis
     refusedFields,
     deviceId: device.data.id,
     pushOpens: openPush(push, new Date()),
+    settingsCheckinTime: settings.data.checkin_time,
+    settingsQuietHours: `${settings.data.quiet_start ?? "-"}-${settings.data.quiet_end ?? "-"}`,
+    batchStatuses: sync.statuses,
+    batchRefusedFields: sync.refused,
+    correctionOf: correction.data.corrects,
+    correctedPainScore: correction.data.pain_score,
   };
 }
 

@@ -57,7 +57,8 @@ class EntryResultSerializer(serializers.Serializer):
 
 
 class EntryBatchResultSerializer(serializers.Serializer):
-    results = EntryResultSerializer(many=True)
+    # Its own words: the common "results" description is a page's ("The items of this page").
+    results = EntryResultSerializer(many=True, help_text="One per entry sent, in the order sent.")
 
 
 @dataclass

@@ -40,6 +40,14 @@ class DiaryAutoSchema(AutoSchema):
             schema["required"] = list(schema["properties"])
         return schema
 
+    def _get_filter_parameters(self):
+        # django-filter skips a filter whose value is "" (``?status=`` lists all), so an
+        # empty value is allowed, and said to be: otherwise it breaks the enum it bypasses.
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            parameter["allowEmptyValue"] = True
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code in self._error_codes(responses):
@@ -62,6 +70,8 @@ class DiaryAutoSchema(AutoSchema):
             codes.add("401")
             if self.method not in SAFE_METHODS:
                 codes.add("403")  # a role that may read but not write, or a session's CSRF
+            if any(getattr(p, "refuses_reads", False) for p in self.view.get_permissions()):
+                codes.add("403")  # a role that may not even read (the staff list: admins')
             if any(isinstance(p, WRONG_KIND_IS_404) for p in self.view.get_permissions()):
                 codes.add("404")  # a caller of the wrong kind, as for another's data
         if "{" in self.path or (self._is_list_view() and self._get_paginator()):

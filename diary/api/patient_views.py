@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from diary import services
+from diary.api.correction_serializers import EntryCorrectionSerializer
 from diary.api.diary_serializers import ENTRY_PREFETCH, CheckInSerializer, EntrySerializer
 from diary.api.entry_batch import (
     EntryBatchResultSerializer,
@@ -205,7 +206,7 @@ class MyEntryViewSet(
         )
 
     @extend_schema(
-        request=EntrySerializer,
+        request=EntryCorrectionSerializer,
         responses={
             201: EntrySerializer,
             200: OpenApiResponse(EntrySerializer, description="A retry: the stored correction."),

@@ -108,3 +108,21 @@ def blank_or_value_as_any_of(result, generator, request, public):
 
     _walk(_schemas(result), visit)
     return result
+
+
+URI_TOO_LONG = {
+    "description": "The URL (path and query) is longer than the web server reads (4094 "
+    "bytes in gunicorn's request line): refused before the API is reached, as gunicorn's "
+    "own HTML page. Ask for less per request.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+
+
+def declare_uri_too_long(result, generator, request, public):
+    """Every operation can be answered 414 by gunicorn itself, so every one declares it
+    (one shared response, referred to)."""
+    result.setdefault("components", {}).setdefault("responses", {})["UriTooLong"] = URI_TOO_LONG
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            operation["responses"]["414"] = {"$ref": "#/components/responses/UriTooLong"}
+    return result

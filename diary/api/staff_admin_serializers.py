@@ -25,12 +25,18 @@ class StaffMemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     first_name = serializers.CharField(source="user.first_name", read_only=True)
     last_name = serializers.CharField(source="user.last_name", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
+    # Blank for a colleague made without one (the first admin, from the command line).
+    email = serializers.EmailField(source="user.email", read_only=True, allow_blank=True)
     is_active = serializers.BooleanField(
         source="user.is_active", read_only=True, help_text="false once deactivated."
     )
     has_password = serializers.SerializerMethodField()
-    last_login = serializers.DateTimeField(source="user.last_login", read_only=True)
+    last_login = serializers.DateTimeField(
+        source="user.last_login",
+        read_only=True,
+        allow_null=True,
+        help_text="null until they first sign in.",
+    )
 
     class Meta:
         model = StaffMembership

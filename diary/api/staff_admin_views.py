@@ -28,6 +28,7 @@ class IsClinicAdmin(BasePermission):
     """Clinic admins only; IsClinicStaff runs first, so the caller has a membership."""
 
     message = "Only clinic admins manage staff."
+    refuses_reads = True  # a 403 for GET too: the schema declares it (diary/api/openapi.py)
 
     def has_permission(self, request, view):
         return request.user.membership.is_admin

@@ -174,7 +174,14 @@ class PatientViewSet(
         body = {"enrollment_code": code, "enrollment_code_expires_at": expires_at}
         return Response(EnrollmentCodeSerializer(body).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={201: WebLinkSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            201: WebLinkSerializer,
+            # No body, but still a 400: the service refuses a link to a diary not active.
+            400: OpenApiResponse(description="The patient's diary is paused or ended."),
+        },
+    )
     @action(detail=True, methods=["post"], url_path="web-link")
     def web_link(self, request, pk=None):
         """A new link to the patient's web check-in, for the handout or to read out; links

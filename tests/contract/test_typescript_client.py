@@ -63,3 +63,11 @@ def test_the_phone_flow_script_plays_against_a_live_server(generated_client, liv
     assert played["alertSeverity"] == "none"
     assert played["refusedFields"] == ["pain_score: Ensure this value is less than or equal to 10."]
     assert played["pushOpens"].startswith("checkin/")
+    assert played["settingsCheckinTime"] == "18:30:00"
+    assert played["settingsQuietHours"] == "22:00:00-07:00:00"
+    assert played["batchStatuses"] == [201, 201, 200, 400]
+    assert played["batchRefusedFields"] == [
+        "pain_score: Ensure this value is less than or equal to 10."
+    ]
+    assert played["correctionOf"] == played["entryId"]
+    assert played["correctedPainScore"] == 5
