@@ -605,9 +605,10 @@ def _record_successes_in_one_statement(sent: list[_Sent]) -> None:
         cursor.execute(sql, params)
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """5 s, 10 s, 20 s, 40 s… capped at 5 min: short enough to wait for in the broker."""
-    return timedelta(seconds=min(5 * 2 ** (attempts - 1), 300))
+def retry_delay(attempts: int, at_least: float | None = None) -> timedelta:
+    """5 s, 10 s, 20 s, 40 s… or the provider's Retry-After when longer; capped at 5 min:
+    short enough to wait for in the broker (a reminder later than that is little use)."""
+    return timedelta(seconds=min(max(5 * 2 ** (attempts - 1), at_least or 0), 300))
 
 
 def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
@@ -623,7 +624,8 @@ def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
             error=error.detail,
         ).save()
         if not final:
-            delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
+            delay = retry_delay(delivery.attempts, error.retry_after)
+            delivery.next_attempt_at = timezone.now() + delay
             delivery.lease_until = enqueue_lease(
                 delivery.next_attempt_at, page=bool(delivery.alert_id)
             )

@@ -269,27 +269,31 @@ class Receivers:
     def everything(self) -> int:
         return len(self.pushes) + len(self.texts) + len(self.emails)
 
-    def _answer(self, address: str, ok: tuple[int, dict]) -> tuple[int, dict]:
+    def _answer(self, address: str, ok: tuple[int, dict]) -> tuple[int, dict, dict]:
+        """(status, body, headers): a scripted answer may leave out its headers."""
         queue = self.scripted.get(address) or []
         answer = queue.pop(0) if queue else OK
-        return ok if answer is OK else answer
+        status, reply, *headers = ok if answer is OK else answer
+        return status, reply, (headers[0] if headers else {})
 
     def fcm(self, request):
         from django.utils import timezone
 
         body = request.get_json()
         token = body["message"]["token"]
-        status, reply = self._answer(
+        status, reply, headers = self._answer(
             token, (200, {"name": f"projects/north-diary/messages/{len(self.pushes) + 1}"})
         )
         self.pushes.append(Received(token, body, status, timezone.now()))
-        return Response(json.dumps(reply), status=status, content_type="application/json")
+        return Response(
+            json.dumps(reply), status=status, headers=headers, content_type="application/json"
+        )
 
     def twilio(self, request):
         from django.utils import timezone
 
         form = request.form.to_dict()
-        status, reply = self._answer(form["To"], (201, {"sid": f"SM{len(self.texts) + 1:032d}"}))
+        status, reply, _ = self._answer(form["To"], (201, {"sid": f"SM{len(self.texts) + 1:032d}"}))
         self.texts.append(Received(form["To"], form, status, timezone.now()))
         return Response(json.dumps(reply), status=status, content_type="application/json")
 
