@@ -135,6 +135,9 @@ class TwilioConfig:
     from_number: str
     messaging_service_sid: str
     timeout: float
+    # Where Twilio posts each message's delivery receipts (the public URL of
+    # /api/v1/channels/twilio/status/, exactly as Twilio signs it); empty: no receipts.
+    status_callback_url: str = ""
     problem: str = ""
 
     @property
@@ -245,6 +248,7 @@ def twilio() -> TwilioConfig:
         from_number=from_number,
         messaging_service_sid=service_sid,
         timeout=timeout,
+        status_callback_url=_env("TWILIO_STATUS_CALLBACK_URL"),
         problem=_first_problem(
             (not sid, "TWILIO_ACCOUNT_SID is not set"),
             (bool(token_problem), token_problem),

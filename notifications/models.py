@@ -145,6 +145,14 @@ class AttemptOutcome(models.TextChoices):
     FAILED = "failed"  # a permanent failure, or the last try
 
 
+class AttemptReceipt(models.TextChoices):
+    """What the provider reported later about a sent message (Twilio's status callback)."""
+
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"  # the carrier gave up: the phone never got it
+    FAILED = "failed"  # Twilio could not send it at all
+
+
 class DeliveryAttempt(models.Model):
     """One try at sending a delivery, with what the provider said."""
 
@@ -155,6 +163,13 @@ class DeliveryAttempt(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     provider_response = models.TextField(blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # A sent SMS is not yet a received one: the provider's receipt, when it comes. Defaults
+    # in the database too: the push path inserts attempts with raw SQL (services.py).
+    receipt = models.CharField(
+        max_length=12, choices=AttemptReceipt.choices, blank=True, db_default=""
+    )
+    receipt_at = models.DateTimeField(null=True, blank=True)
+    receipt_error_code = models.CharField(max_length=16, blank=True, db_default="")
 
     class Meta:
         ordering = ["started_at", "id"]
