@@ -47,6 +47,7 @@ CHANNEL_ENV = [
     "TWILIO_AUTH_TOKEN_FILE",
     "TWILIO_FROM",
     "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_STATUS_CALLBACK_URL",
     "EMAIL_HOST",  # e-mail is off without it
 ]
 
