@@ -469,6 +469,11 @@ DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS = env.float(
 # again within this plus SWEEP_SECONDS (the reminder goal through a kill -9 is 20 s).
 DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=12.0)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
+# The circuit breaker per channel (notifications/breaker.py): this many permanent failures
+# of one channel within the window hold its sends for the hold time, disabling nobody.
+BREAKER_THRESHOLD = env.int("BREAKER_THRESHOLD", default=20)
+BREAKER_WINDOW_SECONDS = env.int("BREAKER_WINDOW_SECONDS", default=300)
+BREAKER_HOLD_SECONDS = env.int("BREAKER_HOLD_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,
