@@ -245,6 +245,12 @@ class AlertSettings(models.Model):
     )
     fallback_phone = models.CharField(max_length=16, blank=True, validators=[E164])
     fallback_email = models.EmailField(blank=True)
+    # On-call staff asked for an end: past this many escalation steps, the fallback contact
+    # is paged once more and escalation stops (the alert stays open on the board).
+    max_escalation_steps = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="Escalation steps paged before the fallback contact is paged a last time.",
+    )
 
     class Meta:
         verbose_name_plural = "alert settings"

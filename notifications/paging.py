@@ -80,6 +80,11 @@ def _fallback_contact(alerting: AlertSettings) -> list[Page]:
     return pages
 
 
+def fallback_contact(alerting: AlertSettings) -> list[Page]:
+    """The clinic's fallback contact, on each channel that can reach it (may be empty)."""
+    return _fallback_contact(alerting)
+
+
 def pages_for_step(alert: Alert, step: int, now: datetime, alerting: AlertSettings) -> list[Page]:
     """Every address to page at ``step``; never empty while anyone can be reached."""
     shifts = oncall.on_call(alert.clinic_id, now)

@@ -535,3 +535,34 @@ def test_a_clinic_s_own_rules_are_named_as_the_clinic_s(paging, block, report, a
         "clinical_version": 2,
         "source": "clinic",
     }
+
+
+# --- The end of escalation ----------------------------------------------------------------
+
+
+def test_after_the_clinics_last_step_the_fallback_contact_is_paged_once_more_and_it_stops(
+    paging, north, block, report, beat, smtp_server, worker
+):
+    AlertSettings.objects.create(
+        clinic=north, max_escalation_steps=2, fallback_email="duty-manager@north.example.org"
+    )
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    worker()
+    steps = []
+    for _ in range(5):  # far past the cap
+        alert.refresh_from_db()
+        if alert.next_escalation_at is None:
+            break
+        with time_machine.travel(alert.next_escalation_at, tick=False):
+            steps.append(beat()["escalated"])
+            worker()
+
+    alert.refresh_from_db()
+    assert steps == [1, 1, 1]  # steps 1 and 2, then the last page
+    assert (alert.state, alert.escalation_step, alert.next_escalation_at) == ("open", 3, None)
+    last = Delivery.objects.filter(alert=alert, step=3)
+    assert [d.address for d in last] == ["duty-manager@north.example.org"]
+    assert "the last" in alert.events.filter(kind=AlertEventKind.ESCALATED).last().detail
+    with time_machine.travel(BLOCK + timedelta(days=1), tick=False):
+        assert beat()["escalated"] == 0
