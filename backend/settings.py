@@ -401,6 +401,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_SECONDS,
         "options": {"expires": SWEEP_SECONDS},
     },
+    # Hours-long delays: a minute late is on time (notifications/ack_reminders.py).
+    "remind-acknowledged": {
+        "task": "notifications.tasks.remind_acknowledged",
+        "schedule": 60.0,
+        "options": {"expires": 60.0, "queue": CELERY_ALERT_QUEUE},
+    },
 }
 
 # --- E-mail (notifications/transports/email.py) ------------------------------------

@@ -289,6 +289,10 @@ def resolve_alert(alert: Alert, user, note: str) -> Alert:
     alert.next_escalation_at = None
     alert.save()
     _stop_paging(alert)
+    # A reminder that it is still unresolved, not yet sent, has nothing left to say.
+    Delivery.objects.filter(
+        alert=alert, event=paging.REMINDED, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.CANCELLED, lease_until=None)
     if unacknowledged:  # the record says both: someone took it, and closed it
         _event(alert, AlertEventKind.ACKNOWLEDGED, now, actor=user, detail="on resolving")
     _event(alert, AlertEventKind.RESOLVED, now, actor=user, detail=note)

@@ -23,7 +23,10 @@ ALERTING_FIELDS = {
     "fallback_phone",
     "fallback_email",
     "max_escalation_steps",
+    "ack_reminder_seconds",
 }
+# An acknowledged alert's reminder: never (0), or from ten minutes to a day.
+MIN_ACK_REMINDER_SECONDS = 600
 # Steps before the last page: at least the backup and the admins (steps 1 and 2).
 MIN_ESCALATION_STEPS = 2
 MAX_ESCALATION_STEPS = 50
@@ -53,6 +56,7 @@ def settings_of(clinic: Clinic, now: datetime) -> dict:
         "fallback_phone": alerting.fallback_phone,
         "fallback_email": alerting.fallback_email,
         "max_escalation_steps": alerting.max_escalation_steps,
+        "ack_reminder_seconds": alerting.ack_reminder_seconds,
         "rule_overrides": rule_set.overrides if rule_set.clinic_id == clinic.pk else {},
         "rules": {
             "version": rule_set.label,
@@ -95,6 +99,8 @@ def update_alert_settings(
             check_delay(name, changes[name])
         if name == "max_escalation_steps":
             check_steps(changes[name])
+        if name == "ack_reminder_seconds" and changes[name] != 0:
+            check_delay(name, changes[name], minimum=MIN_ACK_REMINDER_SECONDS)
         if name == "webhook_url" and changes[name]:
             try:
                 webhook.check_url(changes[name])  # checked again at each send
@@ -118,11 +124,11 @@ def update_alert_settings(
     return alerting
 
 
-def check_delay(name: str, value) -> None:
+def check_delay(name: str, value, minimum: int = MIN_DELAY_SECONDS) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise DiaryError(name, "Must be a whole number of seconds.")
-    if not MIN_DELAY_SECONDS <= value <= MAX_DELAY_SECONDS:
-        raise DiaryError(name, f"Must be between {MIN_DELAY_SECONDS} and {MAX_DELAY_SECONDS}.")
+    if not minimum <= value <= MAX_DELAY_SECONDS:
+        raise DiaryError(name, f"Must be between {minimum} and {MAX_DELAY_SECONDS}.")
 
 
 def check_steps(value) -> None:

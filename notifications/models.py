@@ -251,6 +251,11 @@ class AlertSettings(models.Model):
         default=5,
         help_text="Escalation steps paged before the fallback contact is paged a last time.",
     )
+    ack_reminder_seconds = models.PositiveIntegerField(
+        default=7200,
+        help_text="An acknowledged alert still unresolved after this reminds whoever "
+        "acknowledged it, once; 0: never.",
+    )
 
     class Meta:
         verbose_name_plural = "alert settings"
@@ -307,6 +312,8 @@ class Alert(models.Model):
     # Escalation as data: beat pages step N+1 when next_escalation_at passes, still open.
     escalation_step = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
+    # When whoever acknowledged it was reminded that it is still unresolved (once).
+    ack_reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -144,6 +144,12 @@ class ClinicSettingsSerializer(StrictSerializerMixin, serializers.Serializer):
         help_text="Escalation steps paged (default 5); after the last, the fallback contact is "
         "paged once more and escalation stops, the alert staying open.",
     )
+    ack_reminder_seconds = StrictIntegerField(
+        min_value=0,
+        max_value=MAX_DELAY_SECONDS,
+        help_text="An acknowledged alert still unresolved after this many seconds reminds "
+        "whoever acknowledged it, once (default 7200); 0: never; else at least 600.",
+    )
     rule_overrides = serializers.DictField(
         help_text="Thresholds that differ from the defaults, by name. Replaces the earlier "
         "overrides as a whole ({} returns to the defaults) and adds a rule-set version.",

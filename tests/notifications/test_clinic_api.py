@@ -62,6 +62,7 @@ def test_nia_reads_north_s_defaults(as_nia):
         "fallback_phone": "",
         "fallback_email": "",
         "max_escalation_steps": 5,
+        "ack_reminder_seconds": 7200,
         "rule_overrides": {},
     }
     assert body["rules"]["version"] == "default v2"
@@ -322,3 +323,12 @@ def test_mara_caps_the_escalation_steps_within_bounds(as_mara, north):
     assert answer.json()["max_escalation_steps"] == 3
     assert refused.status_code == 400
     assert AlertSettings.objects.get(clinic=north).max_escalation_steps == 3
+
+
+def test_mara_sets_the_acknowledged_reminder_or_turns_it_off(as_mara, north):
+    hour = as_mara.patch(CLINIC, {"ack_reminder_seconds": 3600}, format="json")
+    too_soon = as_mara.patch(CLINIC, {"ack_reminder_seconds": 60}, format="json")
+    never = as_mara.patch(CLINIC, {"ack_reminder_seconds": 0}, format="json")
+
+    assert (hour.status_code, too_soon.status_code, never.status_code) == (200, 400, 200)
+    assert AlertSettings.objects.get(clinic=north).ack_reminder_seconds == 0

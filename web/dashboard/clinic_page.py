@@ -33,6 +33,7 @@ PLAIN_FIELDS = (
     "fallback_phone",
     "fallback_email",
     "max_escalation_steps",
+    "ack_reminder_seconds",
 )
 
 
@@ -65,6 +66,11 @@ class ClinicForm(forms.Form):
         required=False,
         label="Escalation steps before the fallback contact is paged a last time",
         help_text="Leave empty to keep the current number.",
+    )
+    ack_reminder_seconds = forms.IntegerField(
+        required=False,
+        label="Acknowledged but unresolved: remind whoever acknowledged it after (seconds)",
+        help_text="0: never. Leave empty to keep the current delay.",
     )
 
     def __init__(self, *args, defaults: clinical_rules.Rules, **kwargs):
@@ -104,8 +110,9 @@ class ClinicForm(forms.Form):
         """The API's PATCH body: the settings, and the overrides as a whole."""
         data = self.cleaned_data
         body = {name: data[name] for name in PLAIN_FIELDS}
-        if body["max_escalation_steps"] is None:  # left empty: unchanged
-            del body["max_escalation_steps"]
+        for name in ("max_escalation_steps", "ack_reminder_seconds"):
+            if body[name] is None:  # left empty: unchanged
+                del body[name]
         if data["remove_webhook_secret"]:
             body["webhook_secret"] = ""
         elif data["webhook_secret"]:
