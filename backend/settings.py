@@ -402,6 +402,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_SECONDS,
         "options": {"expires": SWEEP_SECONDS},
     },
+    # Hours-long delays: a minute late is on time (notifications/ack_reminders.py).
+    "remind-acknowledged": {
+        "task": "notifications.tasks.remind_acknowledged",
+        "schedule": 60.0,
+        "options": {"expires": 60.0, "queue": CELERY_ALERT_QUEUE},
+    },
 }
 
 # --- E-mail (notifications/transports/email.py) ------------------------------------
@@ -470,6 +476,11 @@ DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS = env.float(
 # again within this plus SWEEP_SECONDS (the reminder goal through a kill -9 is 20 s).
 DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=12.0)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
+# The circuit breaker per channel (notifications/breaker.py): this many permanent failures
+# of one channel within the window hold its sends for the hold time, disabling nobody.
+BREAKER_THRESHOLD = env.int("BREAKER_THRESHOLD", default=20)
+BREAKER_WINDOW_SECONDS = env.int("BREAKER_WINDOW_SECONDS", default=300)
+BREAKER_HOLD_SECONDS = env.int("BREAKER_HOLD_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

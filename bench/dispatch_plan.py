@@ -74,7 +74,8 @@ def plan_through_services(patient_ids: list[int]) -> int:
 PROCEDURES_SQL = """
     INSERT INTO diary_procedure (
         patient_id, protocol_id, kind, levels, side, anesthetic, concentration_percent,
-        volume_ml_per_level, steroid, performed_at, baseline_pain, status, created_at, updated_at
+        volume_ml_per_level, steroid, performed_at, baseline_pain, status, created_at, updated_at,
+        baseline_disability_scale, usual_painful_activity
     )
     SELECT
         (%(patients)s::bigint[])[1 + g %% %(patient_count)s], %(protocol)s, 'diagnostic_mbb',
@@ -82,7 +83,7 @@ PROCEDURES_SQL = """
         -- from the day after tomorrow, over 60 days, between 08:00 and 18:00 UTC
         date_trunc('day', now()) + interval '2 days' + (g %% 60) * interval '1 day'
             + interval '8 hours' + ((g * 7919) %% 600) * interval '1 minute',
-        7, 'planned', now(), now()
+        7, 'planned', now(), now(), '', ''
     FROM generate_series(1, %(count)s) AS g
 """
 
@@ -91,11 +92,11 @@ PROCEDURES_SQL = """
 CHECKINS_SQL = """
     INSERT INTO diary_checkin (
         procedure_id, key, kind, due_at, closes_at, status, label, remind_at, rereminder_at,
-        plan_version, follow_up
+        plan_version, follow_up, opens_at
     )
     SELECT p.id, s.key, s.kind, d.due_at, d.due_at + s.window_minutes * interval '1 minute',
            'upcoming', s.label, d.due_at, d.due_at + s.window_minutes * interval '30 seconds', 1,
-           false
+           false, d.due_at - coalesce(s.opens_before_minutes, 0) * interval '1 minute'
     FROM diary_procedure p
     CROSS JOIN diary_protocolstep s
     CROSS JOIN LATERAL (

@@ -2,7 +2,8 @@
 
 ``python -m bench.dispatch_receiver serve --port P`` answers every
 ``POST /v1/projects/<project>/messages:send`` with 200 ``{"name": "projects/bench/messages/N"}``
-over kept-alive HTTP/1.1, and keeps (arrival time, collapse id, token) for each. Two control
+over kept-alive HTTP/1.1, and keeps (arrival time, collapse id, token) for each; it also
+answers ``POST /token`` as Google's OAuth2 token endpoint would. Two control
 requests: ``GET /_count`` (how many so far) and ``POST /_dump`` (all of them, then forget them).
 
 A bare asyncio protocol, not a web framework: it must never be what limits the reminders
@@ -33,6 +34,7 @@ class Arrivals:
         self.tokens: list[str] = []
         self.bad = 0  # bodies that were not an FCM message
         self.total = 0
+        self.tokens_minted = 0
 
     def keep(self, body: bytes) -> None:
         self.total += 1
@@ -53,6 +55,7 @@ class Arrivals:
             "collapse_ids": self.collapse_ids,
             "tokens": self.tokens,
             "bad": self.bad,
+            "tokens_minted": self.tokens_minted,
         }
         self.__init__()
         return json.dumps(data).encode()
@@ -96,6 +99,11 @@ class FcmProtocol(asyncio.Protocol):
             self.arrivals.keep(body)
             number = self.arrivals.total
             self._answer(200, b'{"name": "projects/bench/messages/%d"}' % number)
+        elif method == b"POST" and path == b"/token":
+            # Google's OAuth2 token endpoint, for FCM_SERVICE_ACCOUNT_FILE runs: a worker
+            # trades its signed grant here once an hour (once per run, in practice).
+            self.arrivals.tokens_minted += 1
+            self._answer(200, b'{"access_token": "ya29.bench", "expires_in": 3600}')
         elif path == b"/_count":
             self._answer(200, b'{"count": %d}' % len(self.arrivals.times))
         elif method == b"POST" and path == b"/_dump":

@@ -144,7 +144,8 @@ def print_runs(runs, raw: dict) -> None:
         used = run.cpu.used if run.cpu else {}
         claims = ", ".join(f"{s:.1f} ({n:,})" for s, n in run.claim_ticks) or "-"
         print(
-            f"| prefork {run.concurrency} | {run.tick_s:g} | {run.due:,} | {run.unique:,} "
+            f"| prefork {run.concurrency}, FCM {run.fcm_auth} | {run.tick_s:g} | {run.due:,} "
+            f"| {run.unique:,} "
             f"| {run.duplicates} | {run.missing} | {run.per_s:,.0f} "
             f"| {run.per_s / raw[run.concurrency]['requests']['per_s']:.0%} "
             f"| {_s(run.late_percentile(0.5))} | {_s(run.late_percentile(0.99))} "
@@ -186,7 +187,10 @@ def print_goals(results: dict, args) -> None:
     p50, p99 = full.median_ms, full.percentile_ms(0.99)
     runs = results["runs"]
     best_rate = max((run.per_s for run in runs), default=0.0)
-    on_time = {f"prefork {r.concurrency}, tick {r.tick_s:g} s": r.on_time_share for r in runs}
+    on_time = {
+        f"prefork {r.concurrency}, tick {r.tick_s:g} s, FCM {r.fcm_auth}": r.on_time_share
+        for r in runs
+    }
     print("goals:")
     print(
         f"  tick with nothing due at {args.checkins:,} planned < {GOAL_EMPTY_TICK_MS:g} ms: "

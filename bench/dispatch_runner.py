@@ -42,8 +42,10 @@ OTHER_CHANNEL_ENV = [
     "FCM_ACCESS_TOKEN_FILE",
     "APNS_BASE_URL",
     "APNS_TOPIC",
-    "APNS_AUTH_TOKEN",
-    "APNS_AUTH_TOKEN_FILE",
+    "APNS_KEY",
+    "APNS_KEY_FILE",
+    "APNS_KEY_ID",
+    "APNS_TEAM_ID",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_AUTH_TOKEN_FILE",
@@ -78,12 +80,22 @@ def parse_args(argv):
     parser.add_argument(
         "--max-wait", type=float, default=100.0, help="seconds after due_at to wait for the last"
     )
+    parser.add_argument(
+        "--fcm-auth",
+        default="token,service-account",
+        help="FCM credentials, comma-separated runs: token (a ready FCM_ACCESS_TOKEN, the "
+        "baseline) or service-account (minted in the worker from FCM_SERVICE_ACCOUNT_FILE)",
+    )
     parser.add_argument("--database", default="diary_bench_dispatch")
     parser.add_argument("--keep-db", action="store_true", help="leave the databases afterwards")
     parser.add_argument(
         "--py-spy", metavar="PATH", help="py-spy binary: profile the first run's worker"
     )
     args = parser.parse_args(argv)
+    args.fcm_auth = [mode.strip() for mode in args.fcm_auth.split(",") if mode.strip()]
+    unknown = set(args.fcm_auth) - set(FCM_AUTH_MODES)
+    if unknown:
+        parser.error(f"--fcm-auth: unknown {', '.join(sorted(unknown))}")
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.tick_seconds = [float(t) for t in args.tick_seconds.split(",")]
     if not (1000 <= args.checkins <= 2_000_000 and 100 <= args.due <= 50_000):
@@ -135,6 +147,41 @@ def bench_env(database: str, receiver_port: int, var_dir: Path) -> dict:
         LOG_LEVEL="WARNING",
     )
     return env
+
+
+FCM_AUTH_MODES = ("token", "service-account")
+
+
+def fcm_auth_env(mode: str, bench) -> dict:
+    """The worker's FCM credentials for a run: the ready token, or a service-account key
+    whose token_uri is the receiver (the worker mints its access token there)."""
+    if mode == "token":
+        return {}
+    key_file = bench.workdir / "fcm-service-account.json"
+    if not key_file.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        pem = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        )
+        key = {
+            "type": "service_account",
+            "project_id": FCM_PROJECT,
+            "private_key_id": "bench",
+            "private_key": pem,
+            "client_email": "bench@bench.iam.gserviceaccount.com",
+            "client_id": "1",
+            "token_uri": f"http://{HOST}:{bench.receiver_port}/token",
+        }
+        key_file.write_text(json.dumps(key))
+    return {"FCM_ACCESS_TOKEN": "", "FCM_SERVICE_ACCOUNT_FILE": str(key_file)}
 
 
 # --- Processes -------------------------------------------------------------------------------
@@ -312,6 +359,8 @@ TASK_LINE = re.compile(
 class DeliveryRun:
     concurrency: int
     tick_s: float
+    fcm_auth: str = "token"
+    tokens_minted: int = 0
     due: int = 0
     arrivals: int = 0
     unique: int = 0
@@ -363,12 +412,13 @@ def delivery_run(run: DeliveryRun, bench: Bench, plan) -> None:
     from django.utils import timezone
 
     args, workdir = bench.args, bench.workdir
-    name = f"c{run.concurrency}-t{run.tick_s:g}"
+    name = f"c{run.concurrency}-t{run.tick_s:g}-{run.fcm_auth}"
     redis_client().flushdb()  # the bench's own db 14 only
     env = {
         **bench.env,
         "CELERY_QUEUE": f"bench-dispatch-{uuid.uuid4().hex[:8]}-{name}",
         "CHECKIN_TICK_SECONDS": str(run.tick_s),
+        **fcm_auth_env(run.fcm_auth, bench),
     }
     worker_log, beat_log = workdir / f"worker-{name}.log", workdir / f"beat-{name}.log"
     worker = beat = spy = None
@@ -416,6 +466,7 @@ def delivery_run(run: DeliveryRun, bench: Bench, plan) -> None:
         run.cpu = window
         run.sessions = database_sessions(args.database) - sessions_before
         arrived = receiver.dump(port)
+        run.tokens_minted = arrived.get("tokens_minted", 0)
         summarise_arrivals(run, arrived, expected, t0.timestamp())
         # The receiver answered before the worker recorded the send: let it catch up.
         settle_by = time.monotonic() + 15
@@ -602,21 +653,27 @@ def run_all(bench: Bench, empty_db: str) -> dict:
     redis_client().flushdb()
     receiver.dump(bench.receiver_port)
     results["runs"] = []
-    for concurrency in args.concurrency:
-        for tick_s in args.tick_seconds:
-            run = DeliveryRun(concurrency=concurrency, tick_s=tick_s)
-            print(f"delivery: worker --concurrency {concurrency}, tick {tick_s:g} s")
-            delivery_run(run, bench, plan)
-            print(
-                f"  {run.unique:,}/{run.due:,} arrived, {run.per_s:.0f}/s, "
-                f"p99 {run.late_percentile(0.99):.1f} s late"
+    # Each credential mode in turn within a set-up, so drift on a shared machine hits both.
+    setups = [
+        (concurrency, tick_s, auth)
+        for concurrency in args.concurrency
+        for tick_s in args.tick_seconds
+        for auth in args.fcm_auth
+    ]
+    for concurrency, tick_s, auth in setups:
+        run = DeliveryRun(concurrency=concurrency, tick_s=tick_s, fcm_auth=auth)
+        print(f"delivery: worker --concurrency {concurrency}, tick {tick_s:g} s, FCM {auth}")
+        delivery_run(run, bench, plan)
+        print(
+            f"  {run.unique:,}/{run.due:,} arrived, {run.per_s:.0f}/s, "
+            f"p99 {run.late_percentile(0.99):.1f} s late, {run.tokens_minted} token(s) minted"
+        )
+        results["runs"].append(run)
+        if run.profile:
+            results["profile"] = (
+                dispatch_profile.summarise(Path(run.profile)),
+                f"prefork {concurrency}, tick {tick_s:g} s, raw samples in {run.profile}",
             )
-            results["runs"].append(run)
-            if run.profile:
-                results["profile"] = (
-                    dispatch_profile.summarise(Path(run.profile)),
-                    f"prefork {concurrency}, tick {tick_s:g} s, raw samples in {run.profile}",
-                )
     results["raw_after"] = measure_raw(bench.receiver_port, args)
     return results
 

@@ -147,6 +147,23 @@ def _page(alert, event: str, step: int, now, alerting: AlertSettings, *, first_r
     return paging.page_deliveries(alert, event, step, pages, now, alerting)
 
 
+def _page_last_time(alert, now, alerting: AlertSettings):
+    """The end of escalation: the fallback contact once more (everyone of the later steps
+    when the clinic has none), and no step after it."""
+    step = alert.escalation_step
+    pages = paging.fallback_contact(alerting) or paging.pages_for_step(alert, step, now, alerting)
+    _event(
+        alert,
+        AlertEventKind.ESCALATED,
+        now,
+        detail=f"to step {step}, the last: {alerting.max_escalation_steps} steps paged, "
+        "the fallback contact paged once more; escalation stops",
+    )
+    if not pages:
+        _event(alert, AlertEventKind.NO_RECIPIENT, now, detail=f"step {step}: nobody reachable")
+    return paging.page_deliveries(alert, paging.ESCALATED, step, pages, now, alerting)
+
+
 def _event(alert, kind, at, *, actor=None, finding=None, detail=""):
     AlertEvent.objects.create(
         alert=alert, kind=kind, at=at, actor=actor, finding=finding, detail=detail[:500]
@@ -173,10 +190,13 @@ def escalate_due_alerts(now: datetime | None = None) -> int:
             alerts = _claim_due(now, settings_of)
             rows = []
             for alert in alerts:
+                alerting = settings_of(alert.clinic_id)
+                if alert.next_escalation_at is None:  # past the clinic's last step
+                    rows += _page_last_time(alert, now, alerting)
+                    continue
                 _event(
                     alert, AlertEventKind.ESCALATED, now, detail=f"to step {alert.escalation_step}"
                 )
-                alerting = settings_of(alert.clinic_id)
                 rows += _page(alert, paging.ESCALATED, alert.escalation_step, now, alerting)
             saved = Delivery.objects.bulk_create(rows)
             transaction.on_commit(partial(enqueue, saved))
@@ -207,7 +227,10 @@ def _claim_due(now: datetime, settings_of) -> list[Alert]:
                 alert.next_escalation_at.isoformat(),
             )
         step = alert.escalation_step + 1
-        next_at = now + escalation_delay(settings_of(alert.clinic_id), alert)
+        alerting = settings_of(alert.clinic_id)
+        # The step past the cap is the last: nothing is due after it.
+        last = step > alerting.max_escalation_steps
+        next_at = None if last else now + escalation_delay(alerting, alert)
         won = Alert.objects.filter(
             pk=alert.pk, state=AlertState.OPEN, escalation_step=alert.escalation_step
         ).update(escalation_step=step, next_escalation_at=next_at, updated_at=now)
@@ -266,6 +289,10 @@ def resolve_alert(alert: Alert, user, note: str) -> Alert:
     alert.next_escalation_at = None
     alert.save()
     _stop_paging(alert)
+    # A reminder that it is still unresolved, not yet sent, has nothing left to say.
+    Delivery.objects.filter(
+        alert=alert, event=paging.REMINDED, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.CANCELLED, lease_until=None)
     if unacknowledged:  # the record says both: someone took it, and closed it
         _event(alert, AlertEventKind.ACKNOWLEDGED, now, actor=user, detail="on resolving")
     _event(alert, AlertEventKind.RESOLVED, now, actor=user, detail=note)

@@ -22,7 +22,14 @@ ALERTING_FIELDS = {
     "webhook_secret",
     "fallback_phone",
     "fallback_email",
+    "max_escalation_steps",
+    "ack_reminder_seconds",
 }
+# An acknowledged alert's reminder: never (0), or from ten minutes to a day.
+MIN_ACK_REMINDER_SECONDS = 600
+# Steps before the last page: at least the backup and the admins (steps 1 and 2).
+MIN_ESCALATION_STEPS = 2
+MAX_ESCALATION_STEPS = 50
 
 
 def alert_settings_of(clinic: Clinic | int) -> AlertSettings:
@@ -48,6 +55,8 @@ def settings_of(clinic: Clinic, now: datetime) -> dict:
         "webhook_secret_set": bool(alerting.webhook_secret),
         "fallback_phone": alerting.fallback_phone,
         "fallback_email": alerting.fallback_email,
+        "max_escalation_steps": alerting.max_escalation_steps,
+        "ack_reminder_seconds": alerting.ack_reminder_seconds,
         "rule_overrides": rule_set.overrides if rule_set.clinic_id == clinic.pk else {},
         "rules": {
             "version": rule_set.label,
@@ -88,6 +97,10 @@ def update_alert_settings(
     for name in ALERTING_FIELDS & set(changes):
         if name.endswith("_delay_seconds"):
             check_delay(name, changes[name])
+        if name == "max_escalation_steps":
+            check_steps(changes[name])
+        if name == "ack_reminder_seconds" and changes[name] != 0:
+            check_delay(name, changes[name], minimum=MIN_ACK_REMINDER_SECONDS)
         if name == "webhook_url" and changes[name]:
             try:
                 webhook.check_url(changes[name])  # checked again at each send
@@ -111,11 +124,21 @@ def update_alert_settings(
     return alerting
 
 
-def check_delay(name: str, value) -> None:
+def check_delay(name: str, value, minimum: int = MIN_DELAY_SECONDS) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise DiaryError(name, "Must be a whole number of seconds.")
-    if not MIN_DELAY_SECONDS <= value <= MAX_DELAY_SECONDS:
-        raise DiaryError(name, f"Must be between {MIN_DELAY_SECONDS} and {MAX_DELAY_SECONDS}.")
+    if not minimum <= value <= MAX_DELAY_SECONDS:
+        raise DiaryError(name, f"Must be between {minimum} and {MAX_DELAY_SECONDS}.")
+
+
+def check_steps(value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DiaryError("max_escalation_steps", "Must be a whole number.")
+    if not MIN_ESCALATION_STEPS <= value <= MAX_ESCALATION_STEPS:
+        raise DiaryError(
+            "max_escalation_steps",
+            f"Must be between {MIN_ESCALATION_STEPS} and {MAX_ESCALATION_STEPS}.",
+        )
 
 
 def _changes_rules(clinic: Clinic, overrides: dict) -> bool:

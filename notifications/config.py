@@ -73,16 +73,18 @@ def http_timeout() -> tuple[float, str]:
 class FcmConfig:
     """Firebase Cloud Messaging, HTTP v1 API.
 
-    ``access_token`` is an OAuth2 bearer token for the ``firebase.messaging`` scope.
-    Minting it from a service-account key (and refreshing it hourly) is not done here:
-    something outside (a sidecar, ``gcloud auth print-access-token`` in a cron job)
-    writes it to ``FCM_ACCESS_TOKEN_FILE``, which is re-read on every send.
+    With ``service_account`` (the JSON key file named by ``FCM_SERVICE_ACCOUNT_FILE``) the
+    worker mints the OAuth2 access token itself and refreshes it before it expires
+    (notifications/transports/fcm_auth.py). Without it, ``access_token`` is a ready bearer
+    token (``FCM_ACCESS_TOKEN`` or ``FCM_ACCESS_TOKEN_FILE``, re-read on every send), for a
+    deployment where something outside mints it.
     """
 
     base_url: str
     project_id: str
     access_token: str
     timeout: float
+    service_account: str = ""
     problem: str = ""
 
     @property
@@ -90,20 +92,32 @@ class FcmConfig:
         return not self.problem
 
 
+# Apple: a provider token is refused an hour after its "iat", and re-signed ones more often
+# than every 20 minutes are refused too (TooManyProviderTokenUpdates).
+APNS_TOKEN_REFRESH_MIN = 20 * 60
+APNS_TOKEN_REFRESH_MAX = 60 * 60
+APNS_TOKEN_REFRESH_DEFAULT = 45 * 60
+
+
 @dataclass(frozen=True)
 class ApnsConfig:
     """Apple Push Notification service, token-based (``.p8`` key) authentication.
 
-    ``auth_token`` is the provider JWT (ES256, signed with the team's key). Apple wants it
-    refreshed at most every 20 minutes and at least every hour; signing it is not done here:
-    something outside writes it to ``APNS_AUTH_TOKEN_FILE``, which is re-read on every send.
-    ``APNS_BASE_URL`` is ``https://api.sandbox.push.apple.com`` for development builds.
+    The worker signs the provider JWT (ES256) itself from the key (``APNS_KEY_FILE``, or the
+    PEM in ``APNS_KEY``), ``APNS_KEY_ID`` and ``APNS_TEAM_ID``, and signs a new one every
+    ``APNS_TOKEN_REFRESH_SECONDS`` (20 to 60 minutes, as Apple requires; 45 by default).
+    ``APNS_BASE_URL`` is ``https://api.sandbox.push.apple.com`` for development builds;
+    ``APNS_CA_FILE`` is a CA bundle to verify the server with (tests, a private gateway).
     """
 
     base_url: str
     topic: str
-    auth_token: str
+    key: str
+    key_id: str
+    team_id: str
     timeout: float
+    ca_file: str = ""
+    token_refresh_seconds: int = APNS_TOKEN_REFRESH_DEFAULT
     problem: str = ""
 
     @property
@@ -121,6 +135,9 @@ class TwilioConfig:
     from_number: str
     messaging_service_sid: str
     timeout: float
+    # Where Twilio posts each message's delivery receipts (the public URL of
+    # /api/v1/channels/twilio/status/, exactly as Twilio signs it); empty: no receipts.
+    status_callback_url: str = ""
     problem: str = ""
 
     @property
@@ -147,36 +164,70 @@ def fcm() -> FcmConfig:
     timeout, timeout_problem = http_timeout()
     base_url, url_problem = _base_url("FCM_BASE_URL", "https://fcm.googleapis.com")
     project_id = _env("FCM_PROJECT_ID")
-    token, token_problem = _secret("FCM_ACCESS_TOKEN")
+    service_account = _env("FCM_SERVICE_ACCOUNT_FILE")
+    token, token_problem = ("", "") if service_account else _secret("FCM_ACCESS_TOKEN")
     return FcmConfig(
         base_url=base_url,
         project_id=project_id,
         access_token=token,
         timeout=timeout,
+        service_account=service_account,
         problem=_first_problem(
             (not project_id, "FCM_PROJECT_ID is not set"),
+            (
+                bool(service_account) and not os.path.isfile(service_account),
+                "FCM_SERVICE_ACCOUNT_FILE cannot be read",
+            ),
             (bool(token_problem), token_problem),
-            (not token, "FCM_ACCESS_TOKEN (or FCM_ACCESS_TOKEN_FILE) is not set"),
+            (
+                not (token or service_account),
+                "FCM_SERVICE_ACCOUNT_FILE (or FCM_ACCESS_TOKEN) is not set",
+            ),
             (bool(timeout_problem), timeout_problem),
             (bool(url_problem), url_problem),
         ),
     )
 
 
+def _apns_refresh_seconds() -> tuple[int, str]:
+    raw = _env("APNS_TOKEN_REFRESH_SECONDS")
+    if not raw:
+        return APNS_TOKEN_REFRESH_DEFAULT, ""
+    value = int(raw) if raw.isdigit() else -1
+    if not APNS_TOKEN_REFRESH_MIN <= value < APNS_TOKEN_REFRESH_MAX:
+        return APNS_TOKEN_REFRESH_DEFAULT, (
+            f"APNS_TOKEN_REFRESH_SECONDS must be from {APNS_TOKEN_REFRESH_MIN} to "
+            f"{APNS_TOKEN_REFRESH_MAX - 1}, not {raw!r}"
+        )
+    return value, ""
+
+
 def apns() -> ApnsConfig:
     timeout, timeout_problem = http_timeout()
     base_url, url_problem = _base_url("APNS_BASE_URL", "https://api.push.apple.com")
     topic = _env("APNS_TOPIC")
-    token, token_problem = _secret("APNS_AUTH_TOKEN")
+    key, key_problem = _secret("APNS_KEY")
+    key_id = _env("APNS_KEY_ID")
+    team_id = _env("APNS_TEAM_ID")
+    ca_file = _env("APNS_CA_FILE")
+    refresh, refresh_problem = _apns_refresh_seconds()
     return ApnsConfig(
         base_url=base_url,
         topic=topic,
-        auth_token=token,
+        key=key,
+        key_id=key_id,
+        team_id=team_id,
         timeout=timeout,
+        ca_file=ca_file,
+        token_refresh_seconds=refresh,
         problem=_first_problem(
             (not topic, "APNS_TOPIC is not set"),
-            (bool(token_problem), token_problem),
-            (not token, "APNS_AUTH_TOKEN (or APNS_AUTH_TOKEN_FILE) is not set"),
+            (bool(key_problem), key_problem),
+            (not key, "APNS_KEY_FILE (the .p8 key, or APNS_KEY) is not set"),
+            (not key_id, "APNS_KEY_ID is not set"),
+            (not team_id, "APNS_TEAM_ID is not set"),
+            (bool(ca_file) and not os.path.isfile(ca_file), "APNS_CA_FILE cannot be read"),
+            (bool(refresh_problem), refresh_problem),
             (bool(timeout_problem), timeout_problem),
             (bool(url_problem), url_problem),
         ),
@@ -197,6 +248,7 @@ def twilio() -> TwilioConfig:
         from_number=from_number,
         messaging_service_sid=service_sid,
         timeout=timeout,
+        status_callback_url=_env("TWILIO_STATUS_CALLBACK_URL"),
         problem=_first_problem(
             (not sid, "TWILIO_ACCOUNT_SID is not set"),
             (bool(token_problem), token_problem),

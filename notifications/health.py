@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from backend.celery import app
-from notifications import heartbeat
+from notifications import breaker, heartbeat
 from notifications.models import Alert, AlertState, Delivery, DeliveryStatus
 
 OK = "ok"
@@ -92,9 +92,10 @@ def report(now: datetime) -> dict:
             database = False
             alerts = deliveries = running = None
     broker = broker_ok()
+    held = breaker.held()
     if not (database and broker):
         status = DOWN
-    elif alerts or deliveries or any(p["status"] != OK for p in running.values()):
+    elif alerts or deliveries or held or any(p["status"] != OK for p in running.values()):
         status = DEGRADED
     else:
         status = OK
@@ -105,5 +106,6 @@ def report(now: datetime) -> dict:
         "overdue_alerts": alerts,
         "overdue_deliveries": deliveries,
         "processes": running,
+        "held_channels": held,
         "checked_at": now,
     }

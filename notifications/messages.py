@@ -69,10 +69,16 @@ def alert_page_message(*, alert, delivery) -> Message:
     """A page to staff: severity, clinic and a link; never the patient or the symptom."""
     severity = "Emergency" if alert.severity == "emergency" else "Urgent"
     url = alert_url(alert.pk)
+    body = f"{severity} alert for a patient of {alert.clinic.name}: open the dashboard. {url}"
+    if delivery.event == "reminded":  # paging.REMINDED
+        body = (
+            f"{severity} alert you acknowledged at {alert.clinic.name} is not resolved yet: "
+            f"open the dashboard. {url}"
+        )
     return Message(
         address=delivery.address,
         title=f"{TITLE}: {severity.lower()} alert",
-        body=f"{severity} alert for a patient of {alert.clinic.name}: open the dashboard. {url}",
+        body=body,
         url=url,
         collapse_id=f"alert-{alert.pk}-{delivery.step}-{delivery.event}",
         platform=delivery.platform,

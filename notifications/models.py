@@ -145,6 +145,14 @@ class AttemptOutcome(models.TextChoices):
     FAILED = "failed"  # a permanent failure, or the last try
 
 
+class AttemptReceipt(models.TextChoices):
+    """What the provider reported later about a sent message (Twilio's status callback)."""
+
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"  # the carrier gave up: the phone never got it
+    FAILED = "failed"  # Twilio could not send it at all
+
+
 class DeliveryAttempt(models.Model):
     """One try at sending a delivery, with what the provider said."""
 
@@ -155,6 +163,13 @@ class DeliveryAttempt(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     provider_response = models.TextField(blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # A sent SMS is not yet a received one: the provider's receipt, when it comes. Defaults
+    # in the database too: the push path inserts attempts with raw SQL (services.py).
+    receipt = models.CharField(
+        max_length=12, choices=AttemptReceipt.choices, blank=True, db_default=""
+    )
+    receipt_at = models.DateTimeField(null=True, blank=True)
+    receipt_error_code = models.CharField(max_length=16, blank=True, db_default="")
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -230,6 +245,17 @@ class AlertSettings(models.Model):
     )
     fallback_phone = models.CharField(max_length=16, blank=True, validators=[E164])
     fallback_email = models.EmailField(blank=True)
+    # On-call staff asked for an end: past this many escalation steps, the fallback contact
+    # is paged once more and escalation stops (the alert stays open on the board).
+    max_escalation_steps = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="Escalation steps paged before the fallback contact is paged a last time.",
+    )
+    ack_reminder_seconds = models.PositiveIntegerField(
+        default=7200,
+        help_text="An acknowledged alert still unresolved after this reminds whoever "
+        "acknowledged it, once; 0: never.",
+    )
 
     class Meta:
         verbose_name_plural = "alert settings"
@@ -286,6 +312,8 @@ class Alert(models.Model):
     # Escalation as data: beat pages step N+1 when next_escalation_at passes, still open.
     escalation_step = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
+    # When whoever acknowledged it was reminded that it is still unresolved (once).
+    ack_reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

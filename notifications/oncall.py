@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from diary.models import Clinic
 from diary.services import DiaryError
+from notifications import breaker
 from notifications.models import Channel, OnCallShift, ShiftRole, StaffDevice
 from notifications.reach import enabled_channels
 from notifications.routing import Target
@@ -166,6 +167,8 @@ def coverage_warnings(clinic: Clinic, now: datetime) -> list[str]:
     zone = ZoneInfo(clinic.timezone)
     primary = [(s.starts_at, s.ends_at) for s in shifts if s.role == ShiftRole.PRIMARY]
     warnings = [_gap_sentence(gap, now, end, zone) for gap in gaps(primary, now, end)]
+    # First among the rest: while a channel is held, nobody is paged or reminded through it.
+    warnings += [_held_sentence(held, zone) for held in breaker.held()]
 
     enabled = enabled_channels()
     if not enabled:
@@ -184,6 +187,23 @@ def coverage_warnings(clinic: Clinic, now: datetime) -> list[str]:
                 f"add {_either(remedies)}."
             )
     return warnings
+
+
+def _held_sentence(held: dict, zone: ZoneInfo) -> str:
+    since = held["since"].astimezone(zone)
+    return (
+        f"{HELD_LABELS.get(held['channel'], held['channel'])} is held since {since:%H:%M}: "
+        "its sends kept failing as if every address were dead (often a wrong credential); "
+        "nothing is sent through it and no address is switched off until it is released."
+    )
+
+
+HELD_LABELS = {
+    "push/fcm": "Push to Android (FCM)",
+    "push/apns": "Push to iPhones (APNs)",
+    "sms": "SMS",
+    "email": "E-mail",
+}
 
 
 def gaps(spans, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

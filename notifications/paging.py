@@ -21,6 +21,8 @@ from notifications.reach import enabled_channels
 from notifications.routing import Target
 
 TRIGGERED, ESCALATED = "triggered", "escalated"
+# "You acknowledged it and it is still open": to that person only, never to the webhook.
+REMINDED = "reminded"
 ACKNOWLEDGED, RESOLVED = "acknowledged", "resolved"
 PAGING_EVENTS = (TRIGGERED, ESCALATED)
 
@@ -80,6 +82,11 @@ def _fallback_contact(alerting: AlertSettings) -> list[Page]:
     return pages
 
 
+def fallback_contact(alerting: AlertSettings) -> list[Page]:
+    """The clinic's fallback contact, on each channel that can reach it (may be empty)."""
+    return _fallback_contact(alerting)
+
+
 def pages_for_step(alert: Alert, step: int, now: datetime, alerting: AlertSettings) -> list[Page]:
     """Every address to page at ``step``; never empty while anyone can be reached."""
     shifts = oncall.on_call(alert.clinic_id, now)
@@ -98,6 +105,15 @@ def _pages_of(user_ids: list[int]) -> list[Page]:
     users = get_user_model().objects.filter(pk__in=user_ids).select_related("membership")
     addresses = oncall.staff_addresses(users)
     return [Page(target, user_id) for user_id in user_ids for target in addresses.get(user_id, [])]
+
+
+def staff_deliveries(alert: Alert, event: str, user_id: int, now) -> list:
+    """Unsaved delivery rows to one staff member, on each of their working channels."""
+    step = alert.escalation_step
+    return [
+        _delivery(alert, event, step, p.target, now, staff_id=p.staff_id)
+        for p in _pages_of([user_id])
+    ]
 
 
 def page_deliveries(alert: Alert, event: str, step: int, pages: list[Page], now, alerting):

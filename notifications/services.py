@@ -23,6 +23,7 @@ from django.utils import timezone
 from diary import services as diary
 from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
 from notifications import messages
+from notifications.breaker import guarded_send
 from notifications.clinic_settings import alert_settings_of
 from notifications.config import slowest_send_seconds
 from notifications.leases import enqueue_lease
@@ -435,7 +436,7 @@ def _send_claimed(delivery: Delivery, unrecorded: list["_Sent"], link: str = "")
     repeat would be harmless: then it joins ``unrecorded``, for the caller to record."""
     started = timezone.now()
     try:
-        result = get_transport(delivery.channel).send(_message(delivery, link))
+        result = guarded_send(get_transport(delivery.channel), _message(delivery, link))
     except TransportError as error:
         return _record_failure(delivery, error, started)
     sent = _Sent(delivery.pk, result, started, timezone.now())
@@ -605,9 +606,10 @@ def _record_successes_in_one_statement(sent: list[_Sent]) -> None:
         cursor.execute(sql, params)
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """5 s, 10 s, 20 s, 40 s… capped at 5 min: short enough to wait for in the broker."""
-    return timedelta(seconds=min(5 * 2 ** (attempts - 1), 300))
+def retry_delay(attempts: int, at_least: float | None = None) -> timedelta:
+    """5 s, 10 s, 20 s, 40 s… or the provider's Retry-After when longer; capped at 5 min:
+    short enough to wait for in the broker (a reminder later than that is little use)."""
+    return timedelta(seconds=min(max(5 * 2 ** (attempts - 1), at_least or 0), 300))
 
 
 def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
@@ -623,7 +625,8 @@ def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
             error=error.detail,
         ).save()
         if not final:
-            delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
+            delay = retry_delay(delivery.attempts, error.retry_after)
+            delivery.next_attempt_at = timezone.now() + delay
             delivery.lease_until = enqueue_lease(
                 delivery.next_attempt_at, page=bool(delivery.alert_id)
             )

@@ -55,3 +55,11 @@ def send_deliveries(self, delivery_ids: list[int]) -> dict:
     return services.send_deliveries(
         delivery_ids, budget_seconds=settings.SEND_TASK_BUDGET_SECONDS, claim_token=token
     )
+
+
+@shared_task(ignore_result=True)
+def remind_acknowledged() -> int:
+    """Beat, every minute: remind whoever acknowledged an alert still unresolved."""
+    from notifications import ack_reminders
+
+    return ack_reminders.remind_acknowledged()

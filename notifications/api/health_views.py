@@ -31,13 +31,21 @@ class ProcessesSerializer(serializers.Serializer):
     alerts = ProcessSerializer(help_text="An alerts worker (pages and escalation).")
 
 
+class HeldChannelSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(
+        choices=["push/fcm", "push/apns", "sms", "email"], help_text="The channel held."
+    )
+    since = serializers.DateTimeField(help_text="When its circuit breaker opened (UTC).")
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[health.OK, health.DEGRADED, health.DOWN],
         help_text=(
             "down (HTTP 503): the database or the broker cannot be reached; degraded: "
-            "alerts or deliveries are overdue, or beat or a worker kind has not been seen "
-            "within two ticks (stopped, or not keeping up)."
+            "alerts or deliveries are overdue, a channel is held by its circuit breaker, "
+            "or beat or a worker kind has not been seen within two ticks (stopped, or not "
+            "keeping up)."
         ),
     )
     database = serializers.ChoiceField(choices=DATABASE_RESULTS, help_text="A SELECT 1.")
@@ -57,6 +65,11 @@ class HealthSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Heartbeats of beat and of each worker kind, sent every tick; null when "
         "the database is down.",
+    )
+    held_channels = HeldChannelSerializer(
+        many=True,
+        help_text="Channels whose permanent failures passed the circuit breaker's threshold: "
+        "their sends are held and no address is switched off until the hold ends.",
     )
     checked_at = serializers.DateTimeField(help_text="When the checks ran (UTC).")
 

@@ -5,7 +5,12 @@ from rest_framework import serializers
 from diary.api.fields import StrictCharField, StrictIntegerField, StrictSerializerMixin
 from diary.api.serializers import DeviceSerializer
 from diary.models import E164, EMERGENCY_NUMBER
-from notifications.clinic_settings import MAX_DELAY_SECONDS, MIN_DELAY_SECONDS
+from notifications.clinic_settings import (
+    MAX_DELAY_SECONDS,
+    MAX_ESCALATION_STEPS,
+    MIN_DELAY_SECONDS,
+    MIN_ESCALATION_STEPS,
+)
 from notifications.models import OnCallShift, StaffDevice
 from notifications.oncall import display_name
 
@@ -132,6 +137,18 @@ class ClinicSettingsSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     fallback_email = serializers.EmailField(
         allow_blank=True, help_text="E-mailed when nobody is on call; '' for none."
+    )
+    max_escalation_steps = StrictIntegerField(
+        min_value=MIN_ESCALATION_STEPS,
+        max_value=MAX_ESCALATION_STEPS,
+        help_text="Escalation steps paged (default 5); after the last, the fallback contact is "
+        "paged once more and escalation stops, the alert staying open.",
+    )
+    ack_reminder_seconds = StrictIntegerField(
+        min_value=0,
+        max_value=MAX_DELAY_SECONDS,
+        help_text="An acknowledged alert still unresolved after this many seconds reminds "
+        "whoever acknowledged it, once (default 7200); 0: never; else at least 600.",
     )
     rule_overrides = serializers.DictField(
         help_text="Thresholds that differ from the defaults, by name. Replaces the earlier "

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from diary.api.routers import IdRouter
-from notifications.api import alert_views, health_views, oncall_views, views
+from notifications.api import alert_views, health_views, oncall_views, receipt_views, views
 
 router = IdRouter()
 router.register("alerts", alert_views.AlertViewSet, basename="alert")
@@ -10,6 +10,7 @@ router.register("staff/devices", oncall_views.StaffDeviceViewSet, basename="staf
 
 urlpatterns = [
     path("health/", health_views.HealthView.as_view(), name="health"),
+    path("channels/twilio/status/", receipt_views.twilio_status, name="twilio-status"),
     path(
         "patients/<int:patient_id>/deliveries/",
         views.PatientDeliveryList.as_view(),

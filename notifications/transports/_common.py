@@ -1,5 +1,6 @@
 """What the transports share: kept-alive HTTP clients, error mapping, log-safe labels."""
 
+import email.utils
 import hashlib
 import json
 import logging
@@ -147,6 +148,7 @@ def failure(
     permanent: bool,
     status_code: int | None = None,
     response: str = "",
+    retry_after: float | None = None,
 ) -> TransportError:
     """A ``TransportError`` whose detail and log line hold only status and error codes.
 
@@ -161,7 +163,25 @@ def failure(
         status_code=status_code,
         response=response,
         error_code=error_code,
+        retry_after=retry_after,
     )
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """A ``Retry-After`` header in seconds: delta-seconds or an HTTP date; None without one
+    (or with one that cannot be read: then our own back-off applies)."""
+    value = (headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def not_configured(label: str, problem: str) -> TransportError:

@@ -42,6 +42,7 @@ class TransportError(Exception):
         status_code=None,
         response: str = "",
         error_code: str = "",
+        retry_after: float | None = None,
     ):
         super().__init__(detail)
         self.detail = detail
@@ -50,6 +51,8 @@ class TransportError(Exception):
         self.response = response[:2000]
         # The provider's own code ("UNREGISTERED", "BadDeviceToken", "21610"): safe to log.
         self.error_code = error_code
+        # Seconds the provider asked us to wait (its Retry-After), for a temporary failure.
+        self.retry_after = retry_after
 
 
 class Transport:

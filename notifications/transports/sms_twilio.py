@@ -35,6 +35,10 @@ class TwilioSmsTransport(Transport):
             form["MessagingServiceSid"] = conf.messaging_service_sid
         else:
             form["From"] = conf.from_number
+        if conf.status_callback_url:
+            # Per message: Twilio posts this message's receipts (delivered, undelivered,
+            # failed) there, signed with our auth token (notifications/receipts.py).
+            form["StatusCallback"] = conf.status_callback_url
         response = _common.post(
             _session,
             LABEL,

@@ -1,16 +1,21 @@
 """Alert events to a clinic's paging system: a JSON POST signed with the clinic's secret.
 
-The receiver checks ``X-Signature-256`` (HMAC-SHA256 of the exact body bytes, as ``sign``
-computes it) and drops repeats by ``X-Idempotency-Key``: a retry after a lost answer
-pages nobody twice.
+Signed the Standard Webhooks way (https://www.standardwebhooks.com/): ``webhook-id`` (the
+event's idempotency key, the same on every retry), ``webhook-timestamp`` (UNIX seconds of
+this try) and ``webhook-signature`` (``v1,`` and the base64 HMAC-SHA256 of
+``id.timestamp.body``), so a receiver can reject a replayed page by its age and drop repeats
+by id. The older ``X-Signature-256`` (HMAC-SHA256 of the body alone, as ``sign`` computes
+it) and ``X-Idempotency-Key`` are still sent for one release, then dropped.
 """
 
+import base64
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
 import socket
+import time
 from urllib.parse import urlsplit
 
 import certifi
@@ -97,6 +102,22 @@ def sign(body: bytes, secret: str) -> str:
     return f"sha256={digest}"
 
 
+def standard_signature(msg_id: str, timestamp: int, body: bytes, secret: str) -> str:
+    """The ``webhook-signature`` value: ``v1,`` and base64 HMAC-SHA256 of id.timestamp.body.
+
+    The key is the secret's bytes, or, for a secret in the spec's ``whsec_<base64>`` form,
+    the bytes it encodes: either way what the ``standardwebhooks`` libraries verify with
+    (``Webhook(secret.encode())`` or ``Webhook("whsec_…")``).
+    """
+    if secret.startswith("whsec_"):
+        key = base64.b64decode(secret.removeprefix("whsec_") + "==")
+    else:
+        key = secret.encode("utf-8")
+    signed = b"%s.%d.%s" % (msg_id.encode("utf-8"), timestamp, body)
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
 def encode(payload: dict) -> bytes:
     """The body, byte for byte: compact and key-sorted, so anyone can recompute the signature."""
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
@@ -121,14 +142,20 @@ class WebhookTransport(Transport):
             logger.warning("%s refused: %s", LABEL, refused)
             raise _common.failure(LABEL, url, "bad-url", permanent=True) from None
         body = encode(message.extra["payload"])
+        timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
-            "X-Idempotency-Key": message.collapse_id,
+            "webhook-id": message.collapse_id,
+            "webhook-timestamp": str(timestamp),
+            "X-Idempotency-Key": message.collapse_id,  # the old name, for one release
             "User-Agent": USER_AGENT,
         }
         secret = message.extra.get("secret") or ""
         if secret:
-            headers["X-Signature-256"] = sign(body, secret)
+            headers["webhook-signature"] = standard_signature(
+                message.collapse_id, timestamp, body, secret
+            )
+            headers["X-Signature-256"] = sign(body, secret)  # the old scheme, for one release
         response = _post_to_checked_address(url, addresses, body, headers, self.timeout())
         if 200 <= response.status_code < 300:
             return _common.success(LABEL, response, response.headers.get("X-Request-Id", ""))

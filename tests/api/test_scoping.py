@@ -203,6 +203,8 @@ PUBLIC_ENDPOINTS = [
     ("get", "schema/", None, 200),
     ("get", "docs/", None, 200),
     ("get", "health/", None, 200),
+    # Twilio's status callback: no token, only Twilio's signature, which an unsigned post lacks.
+    ("post", "channels/twilio/status/", None, 403),
 ]
 
 

@@ -147,6 +147,16 @@ def test_mara_sets_the_emergency_number_the_delays_and_a_rule(as_mara_page, nort
     assert "Clinic settings saved." in page
 
 
+def test_mara_caps_escalation_at_three_steps_from_the_clinic_page(as_mara_page, north):
+    page = as_mara_page.get("/dashboard/clinic/").content.decode()
+    assert 'name="max_escalation_steps" value="5"' in page
+
+    sent = as_mara_page.post("/dashboard/clinic/", settings_body(max_escalation_steps="3"))
+
+    assert sent.status_code == 302, sent.content[:3000]
+    assert AlertSettings.objects.get(clinic=north).max_escalation_steps == 3
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "words"),
     [

@@ -1,5 +1,6 @@
-"""Real local receivers for the channel transports: an SMTP server and helpers to point the
-HTTP providers (FCM, APNs, Twilio) at pytest-httpserver."""
+"""Real local receivers for the channel transports: an SMTP server, helpers to point the
+HTTP providers (FCM, Twilio) at pytest-httpserver, and APNs over HTTP/2 and TLS
+(tests/notifications/apns_receiver.py)."""
 
 import email
 import email.policy
@@ -16,14 +17,20 @@ CHANNEL_ENV = [
     "FCM_ACCESS_TOKEN_FILE",
     "APNS_BASE_URL",
     "APNS_TOPIC",
-    "APNS_AUTH_TOKEN",
-    "APNS_AUTH_TOKEN_FILE",
+    "FCM_SERVICE_ACCOUNT_FILE",
+    "APNS_KEY",
+    "APNS_KEY_FILE",
+    "APNS_KEY_ID",
+    "APNS_TEAM_ID",
+    "APNS_CA_FILE",
+    "APNS_TOKEN_REFRESH_SECONDS",
     "TWILIO_BASE_URL",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_AUTH_TOKEN_FILE",
     "TWILIO_FROM",
     "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_STATUS_CALLBACK_URL",
     "NOTIFY_HTTP_TIMEOUT",
 ]
 
@@ -56,8 +63,6 @@ class HttpChannels:
     base_url: str
     fcm_project: str = "north-diary"
     fcm_token: str = "ya29.fcm-test-token"
-    apns_topic: str = "org.north.diary"
-    apns_jwt: str = "eyJhbGciOiJFUzI1NiJ9.apns-test.jwt"
     twilio_sid: str = "AC0123456789abcdef0123456789abcdef"
     twilio_token: str = "twilio-test-auth-token"
     twilio_from: str = "+442079460999"
@@ -65,15 +70,13 @@ class HttpChannels:
 
 @pytest.fixture
 def http_channels(httpserver, clean_channel_env) -> HttpChannels:
-    """FCM, APNs and Twilio configured and pointed at the local ``httpserver``."""
+    """FCM and Twilio configured and pointed at the local ``httpserver`` (APNs, which
+    speaks only HTTP/2, has a receiver of its own: the ``apns`` fixture)."""
     channels = HttpChannels(base_url=httpserver.url_for("/").rstrip("/"))
     env = {
         "FCM_BASE_URL": channels.base_url,
         "FCM_PROJECT_ID": channels.fcm_project,
         "FCM_ACCESS_TOKEN": channels.fcm_token,
-        "APNS_BASE_URL": channels.base_url,
-        "APNS_TOPIC": channels.apns_topic,
-        "APNS_AUTH_TOKEN": channels.apns_jwt,
         "TWILIO_BASE_URL": channels.base_url,
         "TWILIO_ACCOUNT_SID": channels.twilio_sid,
         "TWILIO_AUTH_TOKEN": channels.twilio_token,
@@ -84,6 +87,56 @@ def http_channels(httpserver, clean_channel_env) -> HttpChannels:
     for name, value in env.items():
         clean_channel_env.setenv(name, value)
     return channels
+
+
+APNS_TOPIC = "org.north.diary"
+APNS_KEY_ID = "ABC123DEFG"
+APNS_TEAM_ID = "DEF123GHIJ"
+
+
+@pytest.fixture
+def apns_key():
+    """North's APNs signing key, as Apple hands it out: a P-256 key in a PKCS#8 ``.p8``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return key, pem
+
+
+@pytest.fixture
+def apns(clean_channel_env, tmp_path, apns_key):
+    """APNs configured and pointed at a local HTTP/2 receiver over TLS, whose self-signed
+    CA is the ``APNS_CA_FILE``."""
+    from tests.notifications.apns_receiver import ApnsReceiver
+
+    key, pem = apns_key
+    receiver = ApnsReceiver(public_key=key.public_key(), key_id=APNS_KEY_ID, team_id=APNS_TEAM_ID)
+    receiver.start()
+    key_file = tmp_path / "AuthKey_ABC123DEFG.p8"
+    key_file.write_bytes(pem)
+    ca_file = tmp_path / "apns-ca.pem"
+    receiver.ca.cert_pem.write_to_path(str(ca_file))
+    env = {
+        "APNS_BASE_URL": receiver.base_url,
+        "APNS_TOPIC": APNS_TOPIC,
+        "APNS_KEY_FILE": str(key_file),
+        "APNS_KEY_ID": APNS_KEY_ID,
+        "APNS_TEAM_ID": APNS_TEAM_ID,
+        "APNS_CA_FILE": str(ca_file),
+        "NOTIFY_HTTP_TIMEOUT": "5",
+    }
+    for name, value in env.items():
+        clean_channel_env.setenv(name, value)
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
 
 
 @dataclass
@@ -217,27 +270,31 @@ class Receivers:
     def everything(self) -> int:
         return len(self.pushes) + len(self.texts) + len(self.emails)
 
-    def _answer(self, address: str, ok: tuple[int, dict]) -> tuple[int, dict]:
+    def _answer(self, address: str, ok: tuple[int, dict]) -> tuple[int, dict, dict]:
+        """(status, body, headers): a scripted answer may leave out its headers."""
         queue = self.scripted.get(address) or []
         answer = queue.pop(0) if queue else OK
-        return ok if answer is OK else answer
+        status, reply, *headers = ok if answer is OK else answer
+        return status, reply, (headers[0] if headers else {})
 
     def fcm(self, request):
         from django.utils import timezone
 
         body = request.get_json()
         token = body["message"]["token"]
-        status, reply = self._answer(
+        status, reply, headers = self._answer(
             token, (200, {"name": f"projects/north-diary/messages/{len(self.pushes) + 1}"})
         )
         self.pushes.append(Received(token, body, status, timezone.now()))
-        return Response(json.dumps(reply), status=status, content_type="application/json")
+        return Response(
+            json.dumps(reply), status=status, headers=headers, content_type="application/json"
+        )
 
     def twilio(self, request):
         from django.utils import timezone
 
         form = request.form.to_dict()
-        status, reply = self._answer(form["To"], (201, {"sid": f"SM{len(self.texts) + 1:032d}"}))
+        status, reply, _ = self._answer(form["To"], (201, {"sid": f"SM{len(self.texts) + 1:032d}"}))
         self.texts.append(Received(form["To"], form, status, timezone.now()))
         return Response(json.dumps(reply), status=status, content_type="application/json")
 

@@ -535,3 +535,81 @@ def test_a_clinic_s_own_rules_are_named_as_the_clinic_s(paging, block, report, a
         "clinical_version": 2,
         "source": "clinic",
     }
+
+
+# --- The end of escalation ----------------------------------------------------------------
+
+
+def test_after_the_clinics_last_step_the_fallback_contact_is_paged_once_more_and_it_stops(
+    paging, north, block, report, beat, smtp_server, worker
+):
+    AlertSettings.objects.create(
+        clinic=north, max_escalation_steps=2, fallback_email="duty-manager@north.example.org"
+    )
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    worker()
+    steps = []
+    for _ in range(5):  # far past the cap
+        alert.refresh_from_db()
+        if alert.next_escalation_at is None:
+            break
+        with time_machine.travel(alert.next_escalation_at, tick=False):
+            steps.append(beat()["escalated"])
+            worker()
+
+    alert.refresh_from_db()
+    assert steps == [1, 1, 1]  # steps 1 and 2, then the last page
+    assert (alert.state, alert.escalation_step, alert.next_escalation_at) == ("open", 3, None)
+    last = Delivery.objects.filter(alert=alert, step=3)
+    assert [d.address for d in last] == ["duty-manager@north.example.org"]
+    assert "the last" in alert.events.filter(kind=AlertEventKind.ESCALATED).last().detail
+    with time_machine.travel(BLOCK + timedelta(days=1), tick=False):
+        assert beat()["escalated"] == 0
+
+
+# --- Acknowledged, not resolved ------------------------------------------------------------
+
+
+def test_nia_is_reminded_once_two_hours_after_acknowledging_an_unresolved_alert(
+    paging, block, report, worker, smtp_server, nurse_nia, django_capture_on_commit_callbacks
+):
+    from notifications.ack_reminders import remind_acknowledged
+
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    worker()
+    alerts.acknowledge_alert(alert, nurse_nia)
+    acknowledged = alert.events.get(kind=AlertEventKind.ACKNOWLEDGED).at
+    pages_before = len(smtp_server.messages)
+
+    with time_machine.travel(acknowledged + timedelta(hours=2) - timedelta(seconds=1), tick=False):
+        assert remind_acknowledged() == 0
+    with time_machine.travel(acknowledged + timedelta(hours=2), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert remind_acknowledged() == 1
+        assert remind_acknowledged() == 0  # once
+        worker()
+
+    [reminder] = smtp_server.messages[pages_before:]
+    assert reminder["To"] == "nia@north.example.org"
+    assert "you acknowledged" in reminder.get_body(("plain",)).get_content()
+    assert "Ana" not in reminder.as_string()
+    assert not Delivery.objects.filter(event="reminded", purpose="alert_webhook").exists()
+
+
+def test_a_resolved_alert_or_a_clinic_that_turned_it_off_gets_no_reminder(
+    paging, north, block, report, worker, nurse_nia
+):
+    from notifications.ack_reminders import remind_acknowledged
+
+    AlertSettings.objects.create(clinic=north, ack_reminder_seconds=0)
+    report(block, 1, saddle_numbness=True)
+    alert = Alert.objects.get()
+    alerts.acknowledge_alert(alert, nurse_nia)
+
+    with time_machine.travel(BLOCK + timedelta(days=1), tick=False):
+        assert remind_acknowledged() == 0
+        AlertSettings.objects.filter(clinic=north).update(ack_reminder_seconds=7200)
+        alerts.resolve_alert(alert, nurse_nia, "Seen in clinic; MRI booked.")
+        assert remind_acknowledged() == 0

@@ -61,6 +61,8 @@ def test_nia_reads_north_s_defaults(as_nia):
         "webhook_secret_set": False,
         "fallback_phone": "",
         "fallback_email": "",
+        "max_escalation_steps": 5,
+        "ack_reminder_seconds": 7200,
         "rule_overrides": {},
     }
     assert body["rules"]["version"] == "default v2"
@@ -311,3 +313,22 @@ def test_omar_reads_and_changes_south_s_settings_only(as_omar, as_mara, south, n
 def test_ana_the_patient_finds_no_settings(as_ana):
     assert as_ana.get(CLINIC).status_code == 404
     assert as_ana.patch(CLINIC, {"urgent_delay_seconds": 60}).status_code == 404
+
+
+def test_mara_caps_the_escalation_steps_within_bounds(as_mara, north):
+    answer = as_mara.patch(CLINIC, {"max_escalation_steps": 3}, format="json")
+    refused = as_mara.patch(CLINIC, {"max_escalation_steps": 1}, format="json")
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["max_escalation_steps"] == 3
+    assert refused.status_code == 400
+    assert AlertSettings.objects.get(clinic=north).max_escalation_steps == 3
+
+
+def test_mara_sets_the_acknowledged_reminder_or_turns_it_off(as_mara, north):
+    hour = as_mara.patch(CLINIC, {"ack_reminder_seconds": 3600}, format="json")
+    too_soon = as_mara.patch(CLINIC, {"ack_reminder_seconds": 60}, format="json")
+    never = as_mara.patch(CLINIC, {"ack_reminder_seconds": 0}, format="json")
+
+    assert (hour.status_code, too_soon.status_code, never.status_code) == (200, 400, 200)
+    assert AlertSettings.objects.get(clinic=north).ack_reminder_seconds == 0

@@ -119,6 +119,7 @@ def test_a_fresh_service_is_ok_for_an_anonymous_monitor(anon, db):
             kind: {"seen_at": body["processes"][kind]["seen_at"], "status": "ok"}
             for kind in ("beat", "worker", "alerts")
         },
+        "held_channels": [],
     }
     assert datetime.fromisoformat(body["checked_at"].replace("Z", "+00:00")).tzinfo is not None
 
@@ -301,6 +302,7 @@ def test_nothing_about_ana_is_in_the_answer(anon, anas_block, noon):
         "overdue_alerts",
         "overdue_deliveries",
         "processes",
+        "held_channels",
         "checked_at",
     }
     text = answer.content.decode()

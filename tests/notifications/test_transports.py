@@ -5,7 +5,6 @@ try again later)."""
 
 import base64
 import contextlib
-import hashlib
 import logging
 import re
 import socket
@@ -111,7 +110,7 @@ def test_unconfigured_channels_are_off_and_each_warns_once(clean_channel_env, se
     assert not ApnsTransport().is_configured()
 
 
-def test_configured_channels_warn_about_nothing(http_channels, smtp_settings, caplog):
+def test_configured_channels_warn_about_nothing(http_channels, apns, smtp_settings, caplog):
     with caplog.at_level(logging.WARNING, logger="notifications"):
         config.warn_about_missing_channels()
 
@@ -119,7 +118,7 @@ def test_configured_channels_warn_about_nothing(http_channels, smtp_settings, ca
     assert all(t.is_configured() for t in TRANSPORTS.values())
 
 
-def test_the_missing_setting_is_named(http_channels, clean_channel_env, caplog):
+def test_the_missing_setting_is_named(http_channels, apns, clean_channel_env, caplog):
     clean_channel_env.delenv("FCM_ACCESS_TOKEN")
     clean_channel_env.delenv("TWILIO_FROM")
 
@@ -127,13 +126,13 @@ def test_the_missing_setting_is_named(http_channels, clean_channel_env, caplog):
         config.warn_about_missing_channels()
 
     assert [r.getMessage() for r in caplog.records] == [
-        "Push (FCM) disabled: FCM_ACCESS_TOKEN (or FCM_ACCESS_TOKEN_FILE) is not set",
+        "Push (FCM) disabled: FCM_SERVICE_ACCOUNT_FILE (or FCM_ACCESS_TOKEN) is not set",
         "SMS disabled: TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is not set",
     ]
 
 
 def test_a_bad_timeout_disables_the_http_channels_instead_of_being_guessed(
-    http_channels, clean_channel_env, caplog
+    http_channels, apns, clean_channel_env, caplog
 ):
     clean_channel_env.setenv("NOTIFY_HTTP_TIMEOUT", "ten")
 
@@ -148,7 +147,7 @@ def test_a_bad_timeout_disables_the_http_channels_instead_of_being_guessed(
     ]
 
 
-def test_a_base_url_without_a_scheme_disables_the_channel(http_channels, clean_channel_env):
+def test_a_base_url_without_a_scheme_disables_the_channel(apns, clean_channel_env):
     clean_channel_env.setenv("APNS_BASE_URL", "api.push.apple.com")
 
     assert not ApnsTransport().is_configured()
@@ -391,108 +390,6 @@ def test_fcm_posts_through_an_egress_proxy_where_one_is_configured(
     assert result.provider_id == "projects/north-diary/messages/3"
 
 
-# --- APNs ----------------------------------------------------------------------------
-
-
-def test_apns_posts_the_documented_request(httpserver, http_channels):
-    closes_at = datetime(2026, 3, 2, 11, 30, tzinfo=UTC)
-    httpserver.expect_oneshot_request(
-        f"/3/device/{BENS_APNS_TOKEN}", method="POST"
-    ).respond_with_data("", status=200, headers={"apns-id": "EC1BF194-B3B2-424A-89A9-5A918A6E6B5E"})
-
-    result = ApnsTransport().send(reminder(BENS_APNS_TOKEN, "apns", expires_at=closes_at))
-
-    request = only_request(httpserver)
-    assert request.method == "POST"
-    assert request.path == f"/3/device/{BENS_APNS_TOKEN}"
-    assert request.headers["authorization"] == "bearer eyJhbGciOiJFUzI1NiJ9.apns-test.jwt"
-    assert request.headers["apns-topic"] == "org.north.diary"
-    assert request.headers["apns-push-type"] == "alert"
-    assert request.headers["apns-priority"] == "10"
-    assert request.headers["apns-collapse-id"] == "checkin-42"
-    assert request.headers["apns-expiration"] == str(int(closes_at.timestamp()))
-    assert request.headers["Content-Type"] == "application/json"
-    assert request.get_json() == {
-        "aps": {
-            "alert": {
-                "title": "Time for your check-in",
-                "body": "Your diary has a check-in waiting.",
-            },
-            "sound": "default",
-        },
-        "url": "https://diary.example.org/c/7f3a",
-        "collapse_id": "checkin-42",
-        "expires_at": "2026-03-02T11:30:00Z",
-    }
-    assert result.status_code == 200
-    assert result.provider_id == "EC1BF194-B3B2-424A-89A9-5A918A6E6B5E"
-
-
-def test_apns_collapse_id_over_64_bytes_is_hashed_not_cut(httpserver, http_channels):
-    httpserver.expect_request(f"/3/device/{BENS_APNS_TOKEN}").respond_with_data("", status=200)
-    long_id = "checkin-" + "é" * 40  # 88 bytes in UTF-8
-
-    ApnsTransport().send(
-        Message(BENS_APNS_TOKEN, "t", "b", "u", collapse_id=long_id, platform="apns")
-    )
-
-    sent = only_request(httpserver).headers["apns-collapse-id"]
-    assert sent == hashlib.sha256(long_id.encode()).hexdigest()
-    assert len(sent.encode()) == 64
-
-
-@pytest.mark.parametrize(
-    ("status", "reason", "permanent"),
-    [
-        (410, "Unregistered", True),
-        (400, "BadDeviceToken", True),
-        (400, "DeviceTokenNotForTopic", True),
-        (400, "BadCollapseId", False),
-        (403, "ExpiredProviderToken", False),
-        (403, "InvalidProviderToken", False),
-        (429, "TooManyRequests", False),
-        (500, "InternalServerError", False),
-        (503, "ServiceUnavailable", False),
-    ],
-)
-def test_apns_errors_are_permanent_only_when_the_token_is_bad(
-    httpserver, http_channels, status, reason, permanent
-):
-    answer = {"reason": reason}
-    if status == 410:
-        answer["timestamp"] = 1772442000000
-    httpserver.expect_request(f"/3/device/{BENS_APNS_TOKEN}").respond_with_json(
-        answer, status=status, headers={"apns-id": "EC1BF194-B3B2-424A-89A9-5A918A6E6B5E"}
-    )
-
-    with pytest.raises(TransportError) as failed:
-        ApnsTransport().send(reminder(BENS_APNS_TOKEN, "apns"))
-
-    assert failed.value.permanent is permanent
-    assert failed.value.status_code == status
-    assert failed.value.error_code == reason
-    assert reason in failed.value.response
-
-
-def test_apns_timeout_is_temporary(stalled, http_channels, clean_channel_env):
-    clean_channel_env.setenv("NOTIFY_HTTP_TIMEOUT", "0.2")
-
-    with pytest.raises(TransportError) as failed:
-        ApnsTransport().send(reminder(BENS_APNS_TOKEN, "apns"))
-
-    assert failed.value.permanent is False
-    assert failed.value.error_code == "timeout"
-
-
-def test_apns_refused_connection_is_temporary(http_channels, clean_channel_env, closed_port):
-    clean_channel_env.setenv("APNS_BASE_URL", f"http://127.0.0.1:{closed_port}")
-
-    with pytest.raises(TransportError) as failed:
-        ApnsTransport().send(reminder(BENS_APNS_TOKEN, "apns"))
-
-    assert failed.value.permanent is False
-
-
 # --- Twilio SMS ----------------------------------------------------------------------
 
 MESSAGES_PATH = "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
@@ -680,23 +577,18 @@ def test_email_with_a_non_smtp_backend_needs_no_host(settings):
 # --- The registry and the push facade ------------------------------------------------
 
 
-def test_push_goes_to_fcm_or_apns_by_the_devices_platform(httpserver, http_channels):
+def test_push_goes_to_fcm_or_apns_by_the_devices_platform(httpserver, http_channels, apns):
     httpserver.expect_request("/v1/projects/north-diary/messages:send").respond_with_json(
         {"name": "projects/north-diary/messages/3"}
-    )
-    httpserver.expect_request(f"/3/device/{BENS_APNS_TOKEN}").respond_with_data(
-        "", status=200, headers={"apns-id": "A-1"}
     )
     push = get_transport("push")
 
     anas = push.send(reminder(ANAS_FCM_TOKEN, "fcm"))
     bens = push.send(reminder(BENS_APNS_TOKEN, "apns"))
 
-    assert (anas.provider_id, bens.provider_id) == ("projects/north-diary/messages/3", "A-1")
-    assert [r.path for r, _ in httpserver.log] == [
-        "/v1/projects/north-diary/messages:send",
-        f"/3/device/{BENS_APNS_TOKEN}",
-    ]
+    assert (anas.provider_id, bens.provider_id) == ("projects/north-diary/messages/3", "APNS-0001")
+    assert [r.path for r, _ in httpserver.log] == ["/v1/projects/north-diary/messages:send"]
+    assert [p.path for p in apns.pushes] == [f"/3/device/{BENS_APNS_TOKEN}"]
 
 
 def test_push_to_an_unknown_platform_is_permanent(http_channels):
@@ -706,7 +598,7 @@ def test_push_to_an_unknown_platform_is_permanent(http_channels):
     assert failed.value.permanent is True
 
 
-def test_push_is_configured_per_platform(http_channels, clean_channel_env):
+def test_push_is_configured_per_platform(http_channels, apns, clean_channel_env):
     clean_channel_env.delenv("APNS_TOPIC")
     push = get_transport("push")
 

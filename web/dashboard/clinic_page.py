@@ -32,6 +32,8 @@ PLAIN_FIELDS = (
     "webhook_url",
     "fallback_phone",
     "fallback_email",
+    "max_escalation_steps",
+    "ack_reminder_seconds",
 )
 
 
@@ -59,6 +61,16 @@ class ClinicForm(forms.Form):
     )
     fallback_email = forms.CharField(
         max_length=254, required=False, label="Fallback e-mail when nobody is on call"
+    )
+    max_escalation_steps = forms.IntegerField(
+        required=False,
+        label="Escalation steps before the fallback contact is paged a last time",
+        help_text="Leave empty to keep the current number.",
+    )
+    ack_reminder_seconds = forms.IntegerField(
+        required=False,
+        label="Acknowledged but unresolved: remind whoever acknowledged it after (seconds)",
+        help_text="0: never. Leave empty to keep the current delay.",
     )
 
     def __init__(self, *args, defaults: clinical_rules.Rules, **kwargs):
@@ -98,6 +110,9 @@ class ClinicForm(forms.Form):
         """The API's PATCH body: the settings, and the overrides as a whole."""
         data = self.cleaned_data
         body = {name: data[name] for name in PLAIN_FIELDS}
+        for name in ("max_escalation_steps", "ack_reminder_seconds"):
+            if body[name] is None:  # left empty: unchanged
+                del body[name]
         if data["remove_webhook_secret"]:
             body["webhook_secret"] = ""
         elif data["webhook_secret"]:
