@@ -88,6 +88,8 @@ def dashboard_actions(w):
         ("post", f"/dashboard/staff/{member}/resend/", "admin"),
         ("post", f"/dashboard/staff/{member}/deactivate/", "admin"),
         ("post", f"/dashboard/staff/{member}/reactivate/", "admin"),
+        ("get", "/dashboard/audit/", "admin"),
+        ("get", "/dashboard/audit/export.csv", "admin"),
         ("post", f"/dashboard/alerts/{alert}/resolve/", "any"),
     ]
 
@@ -143,6 +145,8 @@ def test_omar_of_south_gets_nothing_of_norths(world, omar):
             "/dashboard/rota/shifts/new/",
             "/dashboard/staff/",
             "/dashboard/staff/invite/",
+            "/dashboard/audit/",  # South's own trail
+            "/dashboard/audit/export.csv",
         ):
             continue  # his own clinic's pages
         answer = getattr(south, method)(path)

@@ -176,6 +176,10 @@ STAFF_ENDPOINTS = [
     ("post", "staff/devices/", {"platform": "fcm", "token": "a-staff-phone"}),
     # Not in STAFF_LISTS: Omar's own list of staff holds Omar; his invitation is to South.
     ("get", "staff/", None),
+    # Not in STAFF_LISTS: Omar's own trail holds his own sign-in and reads.
+    ("get", "audit/", None),
+    ("get", "audit/?patient={ana}", None),
+    ("get", "audit/export/", None),
     ("post", "staff/", {"email": "someone@south.example.org", "first_name": "Someone"}),
 ]
 # Every phone-app endpoint, aimed at Ana's things.

@@ -69,8 +69,10 @@ def patient_page(patient: Patient) -> PatientPage:
 
 
 def block_of(clinic: Clinic, procedure_id: int) -> Procedure:
-    return get_object_or_404(
+    block = get_object_or_404(
         Procedure.objects.select_related("patient__clinic"),
         pk=procedure_id,
         patient__clinic=clinic,
     )
+    note(block)
+    return block

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.dashboard import blocks, clinic_page, patients, rota, staff, views
+from web.dashboard import audit_pages, blocks, clinic_page, patients, rota, staff, views
 
 app_name = "dashboard"
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("rota/shifts/<int:shift_id>/", rota.shift_edit, name="shift_edit"),
     path("rota/shifts/<int:shift_id>/delete/", rota.shift_delete, name="shift_delete"),
     path("clinic/", clinic_page.clinic_settings, name="clinic"),
+    path("audit/", audit_pages.audit_log, name="audit"),
+    path("audit/export.csv", audit_pages.audit_export, name="audit_export"),
 ]
 
 urlpatterns += [
