@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "audit",
     "diary",
     "notifications",
+    "exports",
     "web",
 ]
 

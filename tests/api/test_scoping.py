@@ -138,6 +138,8 @@ STAFF_OBJECT_ENDPOINTS = [
     ("get", "procedures/{block}/entries/", None),
     ("get", "procedures/{block}/response/", None),
     ("get", "patients/{ana}/rfa-readiness/", None),
+    ("get", "patients/{ana}/fhir/", None),
+    ("get", "procedures/{block}/fhir/", None),
     ("get", "patients/{ana}/deliveries/", None),
     ("get", "patients/{ana}/contact/", None),
     ("patch", "patients/{ana}/contact/", {"channel_order": "email"}),

@@ -1,0 +1,57 @@
+"""Staff's exports through the API: FHIR bundles per patient and per block, and the
+clinic's diaries as CSV. Clinic-scoped (anyone else's id is 404); each one audited."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+
+from audit.drf import AuditedViewMixin
+from audit.models import Action
+from diary.api.permissions import IsClinicStaff
+from diary.models import Patient, Procedure
+from exports import gather
+
+FHIR_JSON = "application/fhir+json"
+BUNDLE = OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Bundle (collection).")
+
+
+class ExportMixin(AuditedViewMixin):
+    permission_classes = [IsClinicStaff]
+
+    def audit_action(self, request, action) -> str:
+        return Action.EXPORT
+
+    @property
+    def clinic(self):
+        return self.request.user.membership.clinic
+
+
+class PatientFhirView(ExportMixin, generics.GenericAPIView):
+    """The patient's whole record as a FHIR R4 Bundle: Patient, Procedures, an Observation
+    per reading, QuestionnaireResponses of the safety answers, Flags for alerts."""
+
+    queryset = Patient.objects.none()
+
+    @extend_schema(responses={200: BUNDLE})
+    def get(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk, clinic=self.clinic)
+        self.audit_note(patient)
+        return Response(gather.patient_bundle(patient), content_type=FHIR_JSON)
+
+
+class ProcedureFhirView(ExportMixin, generics.GenericAPIView):
+    """One block's record as a FHIR R4 Bundle (its patient, the block, its readings)."""
+
+    queryset = Procedure.objects.none()
+
+    @extend_schema(responses={200: BUNDLE})
+    def get(self, request, pk):
+        block = get_object_or_404(
+            Procedure.objects.select_related("patient", "proceduralist"),
+            pk=pk,
+            patient__clinic=self.clinic,
+        )
+        self.audit_note(block)
+        return Response(gather.patient_bundle(block.patient, [block]), content_type=FHIR_JSON)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from exports import api
+
+urlpatterns = [
+    path("patients/<int:pk>/fhir/", api.PatientFhirView.as_view(), name="patient-fhir"),
+    path("procedures/<int:pk>/fhir/", api.ProcedureFhirView.as_view(), name="procedure-fhir"),
+]
