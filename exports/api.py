@@ -1,17 +1,18 @@
 """Staff's exports through the API: FHIR bundles per patient and per block, and the
 clinic's diaries as CSV. Clinic-scoped (anyone else's id is 404); each one audited."""
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from audit.drf import AuditedViewMixin
 from audit.models import Action
 from diary.api.permissions import IsClinicStaff
 from diary.models import Patient, Procedure
-from exports import gather
+from exports import diaries, gather
 
 FHIR_JSON = "application/fhir+json"
 BUNDLE = OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Bundle (collection).")
@@ -55,3 +56,37 @@ class ProcedureFhirView(ExportMixin, generics.GenericAPIView):
         )
         self.audit_note(block)
         return Response(gather.patient_bundle(block.patient, [block]), content_type=FHIR_JSON)
+
+
+class DiaryExportQuery(serializers.Serializer):
+    identified = serializers.BooleanField(
+        default=False,
+        help_text="true: with names, clinic numbers, notes and real dates (the clinic's own "
+        "audit); false (default): de-identified, for research.",
+    )
+
+
+class ClinicDiariesCsvView(ExportMixin, generics.GenericAPIView):
+    """Every current reading of the clinic's blocks, one row each, with the block and its
+    verdict, as CSV. De-identified unless ``identified=true``: no names, contacts or free
+    text, keyed pseudonyms, and dates shifted per patient (intervals stay exact)."""
+
+    queryset = Patient.objects.none()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("identified", bool, description="Default false.")],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row a reading.")
+        },
+    )
+    def get(self, request):
+        asked = DiaryExportQuery(data=request.query_params)
+        asked.is_valid(raise_exception=True)
+        identified = asked.validated_data["identified"]
+        body = diaries.as_csv(self.clinic, identified=identified)
+        self.audit_changes = {"identified": identified}
+        self.audit_objects.extend(Patient.objects.filter(clinic=self.clinic).only("id"))
+        name = "diaries.csv" if identified else "diaries-deidentified.csv"
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

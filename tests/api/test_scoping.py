@@ -178,6 +178,9 @@ STAFF_ENDPOINTS = [
     ("post", "staff/devices/", {"platform": "fcm", "token": "a-staff-phone"}),
     # Not in STAFF_LISTS: Omar's own list of staff holds Omar; his invitation is to South.
     ("get", "staff/", None),
+    # Omar's own clinic's diaries: an empty CSV, with its header.
+    ("get", "exports/diaries/", None),
+    ("get", "exports/diaries/?identified=true", None),
     # Not in STAFF_LISTS: Omar's own trail holds his own sign-in and reads.
     ("get", "audit/", None),
     ("get", "audit/?patient={ana}", None),
