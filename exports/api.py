@@ -12,7 +12,7 @@ from audit.drf import AuditedViewMixin
 from audit.models import Action
 from diary.api.permissions import IsClinicStaff
 from diary.models import Patient, Procedure
-from exports import diaries, gather
+from exports import diaries, gather, report
 
 FHIR_JSON = "application/fhir+json"
 BUNDLE = OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Bundle (collection).")
@@ -90,3 +90,32 @@ class ClinicDiariesCsvView(ExportMixin, generics.GenericAPIView):
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+class ProcedureReportView(ExportMixin, generics.GenericAPIView):
+    """The block's printable report as PDF: details, baseline, every reading with time
+    since the block and relief, the verdict and its reasons with the chart, safety findings
+    and alerts with their handling, and RFA readiness with the payer's points."""
+
+    queryset = Procedure.objects.none()
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="A4 PDF.")
+        }
+    )
+    def get(self, request, pk):
+        block = get_object_or_404(
+            Procedure.objects.select_related("patient__clinic", "proceduralist"),
+            pk=pk,
+            patient__clinic=self.clinic,
+        )
+        self.audit_note(block)
+        return pdf_response(block)
+
+
+def pdf_response(block) -> HttpResponse:
+    response = HttpResponse(report.render_pdf(block), content_type="application/pdf")
+    name = f"block-{block.pk}-{block.performed_at:%Y%m%d}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -5,5 +5,6 @@ from exports import api
 urlpatterns = [
     path("patients/<int:pk>/fhir/", api.PatientFhirView.as_view(), name="patient-fhir"),
     path("procedures/<int:pk>/fhir/", api.ProcedureFhirView.as_view(), name="procedure-fhir"),
+    path("procedures/<int:pk>/report/", api.ProcedureReportView.as_view(), name="procedure-report"),
     path("exports/diaries/", api.ClinicDiariesCsvView.as_view(), name="export-diaries"),
 ]

@@ -60,6 +60,7 @@ def dashboard_actions(w):
         ("get", "/dashboard/patients/", "any"),
         ("get", f"/dashboard/patients/{ana}/", "any"),
         ("get", f"/dashboard/procedures/{block}/", "any"),
+        ("get", f"/dashboard/procedures/{block}/report.pdf", "any"),
         ("get", "/dashboard/alerts/", "any"),
         ("get", "/dashboard/alerts/board/", "any"),
         ("get", f"/dashboard/alerts/{alert}/", "any"),

@@ -140,6 +140,7 @@ STAFF_OBJECT_ENDPOINTS = [
     ("get", "patients/{ana}/rfa-readiness/", None),
     ("get", "patients/{ana}/fhir/", None),
     ("get", "procedures/{block}/fhir/", None),
+    ("get", "procedures/{block}/report/", None),
     ("get", "patients/{ana}/deliveries/", None),
     ("get", "patients/{ana}/contact/", None),
     ("patch", "patients/{ana}/contact/", {"channel_order": "email"}),

@@ -25,6 +25,7 @@ urlpatterns = [
     path("procedures/<int:procedure_id>/edit/", blocks.block_edit, name="block_edit"),
     path("procedures/<int:procedure_id>/cancel/", blocks.block_cancel, name="block_cancel"),
     path("procedures/<int:procedure_id>/handout/", patients.handout, name="handout"),
+    path("procedures/<int:procedure_id>/report.pdf", blocks.block_report, name="block_report"),
     path("rota/", rota.rota, name="rota"),
     path("rota/shifts/new/", rota.shift_new, name="shift_new"),
     path("rota/shifts/<int:shift_id>/", rota.shift_edit, name="shift_edit"),
