@@ -22,6 +22,8 @@ METHOD_ACTION |= {"PUT": Action.CHANGE, "DELETE": Action.DELETE}
 class AuditedViewMixin:
     #: Actions whose service records its own row (and needs no transaction of ours).
     audited_by_service: tuple[str, ...] = ()
+    #: The view writes its own rows (e.g. an erasure, recorded with what it removed).
+    audited_by_view: bool = False
     #: The audit action of a view action when the HTTP method does not say it.
     audit_actions: dict[str, str] = {}
 
@@ -68,7 +70,7 @@ class AuditedViewMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         action = getattr(self, "action", None)
-        if action in self.audited_by_service:
+        if action in self.audited_by_service or self.audited_by_view:
             return response
         if 200 <= response.status_code < 300:
             self.write_audit(request, response, action)

@@ -5,14 +5,15 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from audit.drf import AuditedViewMixin
 from audit.models import Action
 from diary.api.permissions import IsClinicStaff
 from diary.models import Patient, Procedure
-from exports import diaries, gather, report
+from exports import diaries, gather, report, rights
 
 FHIR_JSON = "application/fhir+json"
 BUNDLE = OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Bundle (collection).")
@@ -119,3 +120,57 @@ def pdf_response(block) -> HttpResponse:
     name = f"block-{block.pk}-{block.performed_at:%Y%m%d}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+class IsClinicAdmin(BasePermission):
+    message = "Only clinic admins export or erase a patient's whole record."
+
+    def has_permission(self, request, view):
+        return request.user.membership.is_admin
+
+
+class PatientDataExportView(ExportMixin, generics.GenericAPIView):
+    """Everything held about the patient (their right of access): the FHIR bundle, every
+    entry as stored (superseded ones too), every message sent, and the record's audit
+    history."""
+
+    permission_classes = [IsClinicStaff, IsClinicAdmin]
+    queryset = Patient.objects.none()
+
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
+    def get(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk, clinic=self.clinic)
+        self.audit_note(patient)
+        return Response(rights.everything(patient))
+
+
+class EraseRequestSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(help_text="Must be true: erasure cannot be undone.")
+
+    def validate_confirm(self, value):
+        if value is not True:
+            raise serializers.ValidationError("Must be true: erasure cannot be undone.")
+        return value
+
+
+class ErasedSerializer(serializers.Serializer):
+    erased = serializers.DictField(child=serializers.IntegerField(), help_text="What, how many.")
+
+
+class PatientEraseView(ExportMixin, generics.GenericAPIView):
+    """Erase the patient: names, contacts, the clinic's number, tokens, links, push tokens
+    and free text go; readings stay, de-identified; the diary ends. The erasure is an
+    audit row of its own ("delete", with what was removed)."""
+
+    permission_classes = [IsClinicStaff, IsClinicAdmin]
+    queryset = Patient.objects.none()
+    serializer_class = EraseRequestSerializer
+    audited_by_view = True
+
+    @extend_schema(request=EraseRequestSerializer, responses={200: ErasedSerializer})
+    def post(self, request, pk):
+        asked = EraseRequestSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        patient = get_object_or_404(Patient, pk=pk, clinic=self.clinic)
+        removed = rights.erase(patient)
+        return Response(ErasedSerializer({"erased": removed}).data, status=status.HTTP_200_OK)

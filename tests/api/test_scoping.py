@@ -141,6 +141,8 @@ STAFF_OBJECT_ENDPOINTS = [
     ("get", "patients/{ana}/fhir/", None),
     ("get", "procedures/{block}/fhir/", None),
     ("get", "procedures/{block}/report/", None),
+    ("get", "patients/{ana}/data-export/", None),
+    ("post", "patients/{ana}/erase/", {"confirm": True}),
     ("get", "patients/{ana}/deliveries/", None),
     ("get", "patients/{ana}/contact/", None),
     ("patch", "patients/{ana}/contact/", {"channel_order": "email"}),

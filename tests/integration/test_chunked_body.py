@@ -59,5 +59,5 @@ def test_a_chunked_body_over_the_limit_is_refused_in_json(
         status, body = post_chunked(server, "/api/v1/me/entries/", huge, token)
 
     assert status == 400
-    assert "larger than" in json.loads(body)["detail"]
+    assert "larger than" in json.loads(body)["message"]
     assert not DiaryEntry.objects.exists()
