@@ -31,10 +31,12 @@ def of_clinic(clinic_id: int):
     return AuditEvent.objects.filter(clinic_id=clinic_id)
 
 
-def looked_at(patient_id: int, limit: int = 20) -> list[AuditEvent]:
-    """Who on the staff read the patient's record, latest first."""
+def looked_at(patient, limit: int = 20) -> list[AuditEvent]:
+    """Who on the staff read the patient's record, latest first. Filtered by the clinic
+    first: the (clinic, -at) index is walked newest first and stops at ``limit`` rows."""
     return list(
-        AuditEvent.objects.for_patient(patient_id)
+        of_clinic(patient.clinic_id)
+        .for_patient(patient.pk)
         .filter(actor_kind=ActorKind.STAFF, action__in=(Action.READ, Action.EXPORT))
         .order_by("-at", "-id")[:limit]
     )

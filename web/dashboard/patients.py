@@ -95,7 +95,7 @@ def patient_detail(request, clinic, patient_id):
         "nav": "patients",
         "clinic": clinic,
         "view": queries.patient_page(patient),
-        "looked_at": search.looked_at(patient.pk),
+        "looked_at": search.looked_at(patient),
         "issued": _just_issued(request, patient),
         "now": timezone.now(),
     }
