@@ -41,8 +41,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "audit",
     "diary",
     "notifications",
+    "exports",
     "web",
 ]
 
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Rows of the audit trail written while answering a request say who asked, from where.
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -301,6 +305,9 @@ CLOCK_SKEW_TOLERANCE_SECONDS = env.float("CLOCK_SKEW_TOLERANCE_SECONDS", default
 
 # A patient may correct an entry this long after sending it (a wrong button); later, a new
 # entry says what changed.
+# How long the audit trail keeps its rows; older ones go with `manage.py prune_audit`
+# (which leaves a row of its own). Medical-record rules are years: ten by default.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3650)
 ENTRY_CORRECTION_MINUTES = env.int("ENTRY_CORRECTION_MINUTES", default=30)
 
 # An entry that reaches the server more than this after it was recorded (kept on a phone

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("diary.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
+    path("api/v1/", include("exports.urls")),
     path("dashboard/", include("web.dashboard.urls")),
     # The patient's web check-in: short, as every reminder SMS carries it.
     path("c/", include("web.checkin.urls")),

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from audit.admin import AuditedAdminMixin
 from diary import models, services
 
 
@@ -17,7 +18,7 @@ class ClinicAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["display_name", "clinic", "status", "timezone"]
     list_filter = ["clinic", "status"]
     search_fields = ["display_name"]
@@ -45,7 +46,7 @@ class CheckInInline(admin.TabularInline):
 
 
 @admin.register(models.Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "patient", "kind", "status", "performed_at"]
     list_filter = ["status", "kind"]
     inlines = [CheckInInline]
@@ -67,7 +68,7 @@ class ProcedureAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.DiaryEntry)
-class DiaryEntryAdmin(admin.ModelAdmin):
+class DiaryEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["patient", "procedure", "recorded_at", "pain_score"]
     list_filter = ["procedure__patient__clinic"]
 
@@ -97,7 +98,7 @@ class RuleSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "procedure", "rule", "severity", "priority", "created_at"]
     list_filter = ["severity", "rule"]
 

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from audit.admin import AuditedAdminMixin
 from diary.services import DiaryError
 from notifications import clinic_settings, oncall
 from notifications.models import (
@@ -38,7 +39,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "patient", "purpose", "channel", "status", "attempts", "created_at"]
     list_filter = ["status", "channel", "purpose"]
     inlines = [AttemptInline]
@@ -51,7 +52,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactPreference)
-class ContactPreferenceAdmin(admin.ModelAdmin):
+class ContactPreferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["patient", "channel_order", "sms_disabled_at", "email_disabled_at"]
 
 

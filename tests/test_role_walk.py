@@ -60,6 +60,7 @@ def dashboard_actions(w):
         ("get", "/dashboard/patients/", "any"),
         ("get", f"/dashboard/patients/{ana}/", "any"),
         ("get", f"/dashboard/procedures/{block}/", "any"),
+        ("get", f"/dashboard/procedures/{block}/report.pdf", "any"),
         ("get", "/dashboard/alerts/", "any"),
         ("get", "/dashboard/alerts/board/", "any"),
         ("get", f"/dashboard/alerts/{alert}/", "any"),
@@ -88,6 +89,8 @@ def dashboard_actions(w):
         ("post", f"/dashboard/staff/{member}/resend/", "admin"),
         ("post", f"/dashboard/staff/{member}/deactivate/", "admin"),
         ("post", f"/dashboard/staff/{member}/reactivate/", "admin"),
+        ("get", "/dashboard/audit/", "admin"),
+        ("get", "/dashboard/audit/export.csv", "admin"),
         ("post", f"/dashboard/alerts/{alert}/resolve/", "any"),
     ]
 
@@ -143,6 +146,8 @@ def test_omar_of_south_gets_nothing_of_norths(world, omar):
             "/dashboard/rota/shifts/new/",
             "/dashboard/staff/",
             "/dashboard/staff/invite/",
+            "/dashboard/audit/",  # South's own trail
+            "/dashboard/audit/export.csv",
         ):
             continue  # his own clinic's pages
         answer = getattr(south, method)(path)

@@ -10,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.drf import AuditedViewMixin
 from diary import services
 from diary.api.correction_serializers import EntryCorrectionSerializer
 from diary.api.diary_serializers import ENTRY_PREFETCH, CheckInSerializer, EntrySerializer
@@ -67,9 +68,12 @@ class EnrollView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class PatientAPIMixin:
+class PatientAPIMixin(AuditedViewMixin):
     permission_classes = [IsPatient]
     throttle_classes = [PatientRateThrottle]
+
+    def audit_patient_ids(self, objects):
+        return [self.patient.pk]  # the caller's own things, whatever their kind
 
     @property
     def patient(self):
@@ -88,7 +92,7 @@ class MeView(PatientAPIMixin, APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):
-        return Response(MeSerializer(self.patient).data)
+        return Response(MeSerializer(self.audit_note(self.patient)).data)
 
     @extend_schema(
         request=MeUpdateSerializer,
@@ -100,7 +104,9 @@ class MeView(PatientAPIMixin, APIView):
     def patch(self, request):
         """Change any of these; a new time zone, check-in time or quiet hours re-plans the
         check-ins still to come, as a change by the clinic does."""
-        serializer = MeUpdateSerializer(self.patient, data=request.data, partial=True)
+        serializer = MeUpdateSerializer(
+            self.audit_note(self.patient), data=request.data, partial=True
+        )
         serializer.is_valid(raise_exception=True)
         patient = services.update_own_settings(self.patient, **serializer.validated_data)
         return Response(MeSerializer(patient).data)
@@ -162,6 +168,9 @@ class MyEntryViewSet(
     viewsets.GenericViewSet,
 ):
     """The patient's diary entries. Posting is idempotent by ``client_id``."""
+
+    # record_entry writes each entry's audit row with the entry: one INSERT, one transaction.
+    audited_by_service = ("create", "batch", "correct")
 
     queryset = DiaryEntry.objects.none()
     serializer_class = EntrySerializer

@@ -11,6 +11,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit import log as audit
+from audit.drf import AuditedViewMixin
+from audit.models import Action
 from diary import lockout, review, services
 from diary.api.diary_serializers import ENTRY_PREFETCH, EntrySerializer
 from diary.api.filters import IdFilter
@@ -70,7 +73,10 @@ class TokenView(APIView):
             raise Throttled(wait=wait, detail=lockout.locked_message())
         if user is None or staff_membership(user) is None:
             raise ValidationError({"password": ["Wrong username or password."]})
-        return Response({"token": services.issue_staff_token(user)})
+        token = services.issue_staff_token(user)
+        # authenticate() without login() sends no user_logged_in: the API's sign-in is here.
+        audit.record(Action.SIGN_IN, request=request._request, **audit.staff_actor(user))
+        return Response({"token": token})
 
 
 class SignOutView(APIView):
@@ -89,8 +95,10 @@ class SignOutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class StaffAPIMixin:
+class StaffAPIMixin(AuditedViewMixin):
     permission_classes = [IsClinicStaff]
+    # revoke_access's service records the token revocation with the tokens and links.
+    audited_by_service = ("revoke_access",)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     @property

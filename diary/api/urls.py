@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from diary.api import patient_views, staff_admin_views, staff_views
+from diary.api import audit_views, patient_views, staff_admin_views, staff_views
 from diary.api.routers import IdRouter
 
 router = IdRouter()
@@ -13,6 +13,7 @@ router.register("patients", staff_views.PatientViewSet, basename="patient")
 router.register("procedures", staff_views.ProcedureViewSet, basename="procedure")
 # A clinic admin's management of its staff (the phones' push tokens are at staff/devices/).
 router.register("staff", staff_admin_views.StaffViewSet, basename="staff")
+router.register("audit", audit_views.AuditEventViewSet, basename="audit")
 
 urlpatterns = [
     path("auth/token/", staff_views.TokenView.as_view(), name="auth-token"),

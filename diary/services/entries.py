@@ -3,11 +3,12 @@
 import functools
 import hashlib
 import json
-from contextlib import nullcontext
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
 
+from audit import log as audit
+from audit.models import Action
 from diary import triage, triaging
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
@@ -126,7 +127,8 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     concern = triage.has_safety_answers(triaging.facts_of(data))
     outcome = triaging.routine(patient.language)
     try:
-        with _atomic_unless_single_statement(checkin_id is None and not concern):
+        # A transaction even for a lone entry: its audit row is written with it or not at all.
+        with transaction.atomic():
             entry = DiaryEntry.objects.create(
                 patient=patient,
                 fingerprint=fingerprint,
@@ -135,6 +137,7 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
                 advice_message=outcome.advice.message,
                 **fields,
             )
+            audit.record(Action.CREATE, "diaryentry", [entry.pk], patient_ids=[patient.pk])
             if checkin_id is not None:
                 _answer_checkin(checkin_id, entry.recorded_at)
             if concern:
@@ -154,18 +157,6 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
         return existing, False
     entry.outcome = outcome
     return entry, True
-
-
-def _atomic_unless_single_statement(single: bool):
-    """A transaction only where one is needed.
-
-    A lone INSERT in autocommit is atomic by itself; BEGIN and COMMIT would be two
-    more round trips on every entry. Inside an outer transaction a savepoint is still
-    needed, so that a duplicate client id does not abort the caller's transaction.
-    """
-    if single and not transaction.get_connection().in_atomic_block:
-        return nullcontext()
-    return transaction.atomic()
 
 
 def _open_checkin_queryset(procedure, recorded_at: datetime):

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from audit import log as audit
+from audit.models import Action
 from diary.models import (
     AccessToken,
     CheckIn,
@@ -155,11 +157,17 @@ def answerable(checkin: CheckIn, now: datetime) -> bool:
 
 
 @transaction.atomic
+@transaction.atomic
 def revoke_access(patient: Patient) -> int:
     """Staff take away the patient's access: every link and every app token stops
     working. Returns how many links were revoked. Reminders sent later carry new links."""
     revoked = PatientLink.objects.filter(patient=patient, revoked_at=None).update(
         revoked_at=timezone.now()
     )
-    AccessToken.objects.filter(patient=patient).delete()
+    tokens = list(AccessToken.objects.filter(patient=patient).values_list("pk", flat=True))
+    AccessToken.objects.filter(pk__in=tokens).delete()
+    changes = {"links_revoked": revoked, "tokens_revoked": len(tokens)}
+    audit.record(
+        Action.TOKEN_REVOKED, "patient", [patient.pk], patient_ids=[patient.pk], changes=changes
+    )
     return revoked

@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from audit import log as audit
+from audit.models import Action
 from diary import codes
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
@@ -64,9 +66,12 @@ def staff_token_in_use(token: AccessToken) -> bool:
     return True
 
 
+@transaction.atomic
 def sign_out(token: AccessToken) -> None:
     """The phone or the staff client gives its token back: it stops working at once."""
     AccessToken.objects.filter(pk=token.pk).delete()
+    patients = [token.patient_id] if token.patient_id else []
+    audit.record(Action.TOKEN_REVOKED, "accesstoken", [token.pk], patient_ids=patients)
 
 
 # --- Patients and enrollment ------------------------------------------------------

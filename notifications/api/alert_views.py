@@ -6,6 +6,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audit.drf import AuditedViewMixin
 from diary.api.fields import StrictSerializerMixin
 from diary.api.filters import IdFilter
 from diary.api.permissions import IsClinicStaff
@@ -39,7 +40,9 @@ class StrictResolveSerializer(StrictSerializerMixin, ResolveSerializer):
     pass
 
 
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AlertViewSet(
+    AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """The clinic's alerts, newest first; filter with ``?state=open&severity=emergency``."""
 
     permission_classes = [IsClinicStaff]

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from audit.drf import AuditedViewMixin
 from diary.api.permissions import IsClinicStaff
 from diary.models import Patient
 from notifications import invitations, services
@@ -12,12 +13,13 @@ from notifications.api.serializers import ContactPreferenceSerializer, DeliveryS
 from notifications.models import Delivery
 
 
-class ClinicPatientMixin:
+class ClinicPatientMixin(AuditedViewMixin):
     permission_classes = [IsClinicStaff]
 
     def get_patient(self) -> Patient:
         clinic = self.request.user.membership.clinic
-        return get_object_or_404(Patient, pk=self.kwargs["patient_id"], clinic=clinic)
+        patient = get_object_or_404(Patient, pk=self.kwargs["patient_id"], clinic=clinic)
+        return self.audit_note(patient)
 
 
 class PatientDeliveryList(ClinicPatientMixin, generics.ListAPIView):
@@ -43,7 +45,7 @@ class PatientContactView(ClinicPatientMixin, generics.GenericAPIView):
 
     @extend_schema(request=ContactPreferenceSerializer)
     def patch(self, request, patient_id):
-        contact = services.contact_of(self.get_patient())
+        contact = self.audit_note(services.contact_of(self.get_patient()))
         serializer = self.get_serializer(contact, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         contact = services.update_contact(contact, **serializer.validated_data)

@@ -138,6 +138,11 @@ STAFF_OBJECT_ENDPOINTS = [
     ("get", "procedures/{block}/entries/", None),
     ("get", "procedures/{block}/response/", None),
     ("get", "patients/{ana}/rfa-readiness/", None),
+    ("get", "patients/{ana}/fhir/", None),
+    ("get", "procedures/{block}/fhir/", None),
+    ("get", "procedures/{block}/report/", None),
+    ("get", "patients/{ana}/data-export/", None),
+    ("post", "patients/{ana}/erase/", {"confirm": True}),
     ("get", "patients/{ana}/deliveries/", None),
     ("get", "patients/{ana}/contact/", None),
     ("patch", "patients/{ana}/contact/", {"channel_order": "email"}),
@@ -176,6 +181,13 @@ STAFF_ENDPOINTS = [
     ("post", "staff/devices/", {"platform": "fcm", "token": "a-staff-phone"}),
     # Not in STAFF_LISTS: Omar's own list of staff holds Omar; his invitation is to South.
     ("get", "staff/", None),
+    # Omar's own clinic's diaries: an empty CSV, with its header.
+    ("get", "exports/diaries/", None),
+    ("get", "exports/diaries/?identified=true", None),
+    # Not in STAFF_LISTS: Omar's own trail holds his own sign-in and reads.
+    ("get", "audit/", None),
+    ("get", "audit/?patient={ana}", None),
+    ("get", "audit/export/", None),
     ("post", "staff/", {"email": "someone@south.example.org", "first_name": "Someone"}),
 ]
 # Every phone-app endpoint, aimed at Ana's things.

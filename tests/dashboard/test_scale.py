@@ -73,8 +73,9 @@ def test_today_reads_the_same_queries_for_3_blocks_as_for_30(
 ):
     for block in blocks(north, count)[::3]:
         raise_alert(block)
-    # As pinned in test_pages: 17, whether the page holds 3 rows or a full page of 10.
-    with django_assert_num_queries(17):
+    # As pinned in test_pages: 17, whether the page holds 3 rows or a full page of 10; and
+    # the audit trail's two rows, the blocks shown and the live alerts shown.
+    with django_assert_num_queries(19):
         response = cole.get("/dashboard/")
     assert len(response.context["recent"]) == min(count, queries.TODAY_SHOWN)
 
@@ -150,8 +151,8 @@ def test_the_board_reads_the_same_queries_for_3_alerts_as_for_30(
         raise_alert(block, state=state)
     # Session, user, membership, clinic; the counts, the most urgent open and acknowledged
     # alerts, the latest resolved; who is on call and the coverage check; the session's new
-    # expiry (3 with its savepoint).
-    with django_assert_num_queries(13):
+    # expiry (3 with its savepoint); the audit row of the alerts shown.
+    with django_assert_num_queries(14):
         response = cole.get(url)
     board = response.context["board"]
     assert len(board.open) == min(board.open_count, queries.BOARD_SHOWN)

@@ -10,6 +10,7 @@ import functools
 import logging
 import uuid
 
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit import log as audit
+from audit.models import Action
 from diary import services, triaging
 from diary.api.diary_serializers import EntrySerializer
 from diary.clinic_status import clinic_status
@@ -57,8 +60,14 @@ def with_link(view):
         except LinkRefused as refused:
             return _private(_refused(request, refused))
         patient = access.patient
+        audit.act_as_patient(request, patient)
+        audit.note(patient)
         with translation.override(patient.language), timezone.override(patient.timezone):
-            return _private(view(request, access, **kwargs))
+            response = view(request, access, **kwargs)
+        # A POST's own service writes its audit row with it (the entry, the language).
+        if request.method in ("GET", "HEAD") and response.status_code < 400:
+            audit.record_noted(request, Action.READ)
+        return _private(response)
 
     return wrapped
 
@@ -121,6 +130,7 @@ def checkin(request, access, checkin_id: int):
             pk=checkin_id,
             procedure__patient=access.patient,
         )
+    audit.note(found)
     if not answerable(found, now):
         posted = _posted_entry(request, access)
         if posted is not None:  # the form sent again after it was answered: same answer
@@ -217,6 +227,7 @@ def answer(request, access, client_id):
     entry = get_object_or_404(
         DiaryEntry.objects.select_related("checkin"), patient=access.patient, client_id=client_id
     )
+    audit.note(entry)
     still_to_come = pages.coming(access.patient, timezone.now())
     context = _context(
         access,
@@ -245,7 +256,11 @@ def language(request, access):
     """The patient chooses the language of their pages and reminders."""
     form = LanguageForm(request.POST)
     if form.is_valid():
-        services.update_patient(access.patient, language=form.cleaned_data["language"])
+        with transaction.atomic():
+            before = access.patient.language
+            services.update_patient(access.patient, language=form.cleaned_data["language"])
+            changes = {"language": [before, access.patient.language]}
+            audit.record(Action.CHANGE, "patient", [access.patient.pk], changes=changes)
     response = redirect("checkin:home", token=access.token)
     response.status_code = 303
     return response

@@ -7,18 +7,22 @@ browser's cache after sign-out.
 """
 
 import time
+from contextlib import nullcontext
 from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from audit import log as audit
+from audit.models import Action
 from diary.api.permissions import staff_membership
 
 # Signed out after this long without a request; the alert board's polling counts as use
@@ -75,12 +79,25 @@ def staff_only(view=None, *, role: str | None = None):
             return to_login(request)
         request.session.set_expiry(IDLE_SECONDS)  # marks the session saved: idle time restarts
         try:
-            with timezone.override(ZoneInfo(membership.clinic.timezone)):
-                return view(request, membership.clinic, *args, **kwargs)
+            with timezone.override(ZoneInfo(membership.clinic.timezone)), _write_scope(request):
+                response = view(request, membership.clinic, *args, **kwargs)
+                if response.status_code < 400:
+                    # In the write's transaction: what the page read or changed, by whom.
+                    audit.record_noted(request, _audit_action(request))
+                return response
         except Http404:
             return not_found(request)
 
     return wrapped
+
+
+def _write_scope(request):
+    """A POST's writes and its audit row commit together (a read needs no transaction)."""
+    return transaction.atomic() if request.method == "POST" else nullcontext()
+
+
+def _audit_action(request) -> str:
+    return Action.READ if request.method in ("GET", "HEAD") else Action.CHANGE
 
 
 def not_found(request):

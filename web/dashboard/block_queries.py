@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.shortcuts import get_object_or_404
 
+from audit.log import note
 from diary.models import (
     CheckIn,
     CheckInStatus,
@@ -37,11 +38,13 @@ class Reading:
 
 def procedure_of(clinic: Clinic, procedure_id: int) -> Procedure:
     """One of the clinic's blocks (404 for anyone else's)."""
-    return get_object_or_404(
+    block = get_object_or_404(
         Procedure.objects.select_related("patient", "proceduralist"),
         pk=procedure_id,
         patient__clinic=clinic,
     )
+    note(block)
+    return block
 
 
 def readings(procedure: Procedure) -> list[Reading]:

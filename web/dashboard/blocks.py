@@ -6,11 +6,14 @@ is one service call (``create_procedure``, ``update_procedure``, ``cancel_proced
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit import log as audit
+from audit.models import Action
 from diary import services
 from diary.api.serializers import ProcedureSerializer, clinic_users
 from diary.services import DiaryError
+from exports.api import pdf_response
 from web.dashboard import patient_queries as queries
 from web.dashboard.access import page, staff_only
 from web.dashboard.forms import BlockForm, checked
@@ -95,3 +98,14 @@ def block_cancel(request, clinic, procedure_id):
     services.cancel_procedure(block)
     messages.success(request, "Block cancelled; its open check-ins ask nothing more.")
     return redirect("dashboard:patient", patient_id=block.patient_id)
+
+
+@staff_only
+@require_GET
+def block_report(request, clinic, procedure_id):
+    """The block's printable report (PDF), as the API gives it; an export in the trail."""
+    block = queries.block_of(clinic, procedure_id)
+    response = pdf_response(block)
+    audit.record(Action.EXPORT, "procedure", [block.pk], patient_ids=[block.patient_id])
+    request.__dict__.pop("audit_noted", None)  # the export row says it: not a read too
+    return response

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
+from audit.log import note
 from diary.models import Clinic, Device, Patient, PatientStatus, Procedure
 from diary.search import patient_search
 from notifications.models import ContactPreference, Delivery
@@ -35,11 +36,17 @@ def patient_list(clinic: Clinic, *, search: str, status: str, page: int):
         blocks=Count("procedures", filter=~Q(procedures__status="cancelled")),
         last_block_at=Max("procedures__performed_at", filter=~Q(procedures__status="cancelled")),
     ).order_by("display_name", "id")
-    return Paginator(patients, PAGE_SIZE).get_page(page)
+    found = Paginator(patients, PAGE_SIZE).get_page(page)
+    note(*found.object_list)
+    return found
 
 
 def patient_of(clinic: Clinic, patient_id: int) -> Patient:
-    return get_object_or_404(Patient.objects.select_related("clinic"), pk=patient_id, clinic=clinic)
+    patient = get_object_or_404(
+        Patient.objects.select_related("clinic"), pk=patient_id, clinic=clinic
+    )
+    note(patient)
+    return patient
 
 
 def patient_page(patient: Patient) -> PatientPage:
@@ -62,8 +69,10 @@ def patient_page(patient: Patient) -> PatientPage:
 
 
 def block_of(clinic: Clinic, procedure_id: int) -> Procedure:
-    return get_object_or_404(
+    block = get_object_or_404(
         Procedure.objects.select_related("patient__clinic"),
         pk=procedure_id,
         patient__clinic=clinic,
     )
+    note(block)
+    return block

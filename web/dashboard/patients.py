@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit import search
 from diary import services
 from diary.api.serializers import PatientSerializer
 from diary.services import DiaryError
@@ -94,6 +95,7 @@ def patient_detail(request, clinic, patient_id):
         "nav": "patients",
         "clinic": clinic,
         "view": queries.patient_page(patient),
+        "looked_at": search.looked_at(patient),
         "issued": _just_issued(request, patient),
         "now": timezone.now(),
     }

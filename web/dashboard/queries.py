@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, Max, OuterRef, Q, Subquery, Sum, When
 from django.shortcuts import get_object_or_404
 
+from audit.log import note
 from diary.models import (
     CheckIn,
     CheckInStatus,
@@ -145,6 +146,7 @@ def today(clinic: Clinic, now: datetime, recent_page=1, coming_page=1) -> tuple[
         latest_at=Subquery(latest.values("recorded_at")[:1]),
     )
     blocks = {block.pk: block for block in shown}
+    note(*blocks.values())
     recent.object_list = [_block_row(blocks[pk]) for pk in recent]
     coming.object_list = [BlockRow(procedure=blocks[pk]) for pk in coming]
     rows = {row.procedure.pk: row for row in recent}
@@ -188,9 +190,9 @@ def _live(clinic: Clinic, *states: str, limit: int | None = None):
 
 def live_alerts(clinic: Clinic, limit: int = TODAY_ALERTS_SHOWN) -> tuple[list[Alert], int]:
     """The most urgent open and acknowledged alerts, and how many there are in all."""
-    return list(_live(clinic, limit=limit)), Alert.objects.filter(
-        clinic=clinic, state__in=LIVE
-    ).count()
+    live = list(_live(clinic, limit=limit))
+    note(*live)
+    return live, Alert.objects.filter(clinic=clinic, state__in=LIVE).count()
 
 
 # --- The alert board ------------------------------------------------------------------------
@@ -251,10 +253,14 @@ def board(clinic: Clinic, now: datetime, show_all: bool = False) -> Board:
     resolved = Alert.objects.filter(Q(clinic=clinic) & recently_resolved).select_related(
         "patient", "procedure", "resolved_by"
     )
+    shown = {
+        "open": list(_live(clinic, AlertState.OPEN, limit=limit)),
+        "acknowledged": list(_live(clinic, AlertState.ACKNOWLEDGED, limit=limit)),
+        "resolved": list(resolved.order_by("-resolved_at", "-id")[:RESOLVED_LIMIT]),
+    }
+    note(*(alert for alerts in shown.values() for alert in alerts))
     return Board(
-        open=list(_live(clinic, AlertState.OPEN, limit=limit)),
-        acknowledged=list(_live(clinic, AlertState.ACKNOWLEDGED, limit=limit)),
-        resolved=list(resolved.order_by("-resolved_at", "-id")[:RESOLVED_LIMIT]),
+        **shown,
         on_call=oncall.on_call(clinic.pk, now),
         warnings=oncall.coverage_warnings(clinic, now),
         now=now,
@@ -265,18 +271,22 @@ def board(clinic: Clinic, now: datetime, show_all: bool = False) -> Board:
 
 def alert_of(clinic: Clinic, alert_id: int) -> Alert:
     """One of the clinic's alerts (404 for anyone else's)."""
-    return get_object_or_404(Alert, pk=alert_id, clinic=clinic)
+    alert = get_object_or_404(Alert, pk=alert_id, clinic=clinic)
+    note(alert)
+    return alert
 
 
 def alert_with_history(clinic: Clinic, alert_id: int) -> Alert:
     """One of the clinic's alerts with its events and the entries behind them."""
-    return get_object_or_404(
+    alert = get_object_or_404(
         Alert.objects.select_related(
             "patient", "procedure", "acknowledged_by", "resolved_by"
         ).prefetch_related("events__actor", "events__finding__entry"),
         pk=alert_id,
         clinic=clinic,
     )
+    note(alert)
+    return alert
 
 
 def duration(minutes: int) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.dashboard import blocks, clinic_page, patients, rota, staff, views
+from web.dashboard import audit_pages, blocks, clinic_page, patients, rota, staff, views
 
 app_name = "dashboard"
 
@@ -25,11 +25,14 @@ urlpatterns = [
     path("procedures/<int:procedure_id>/edit/", blocks.block_edit, name="block_edit"),
     path("procedures/<int:procedure_id>/cancel/", blocks.block_cancel, name="block_cancel"),
     path("procedures/<int:procedure_id>/handout/", patients.handout, name="handout"),
+    path("procedures/<int:procedure_id>/report.pdf", blocks.block_report, name="block_report"),
     path("rota/", rota.rota, name="rota"),
     path("rota/shifts/new/", rota.shift_new, name="shift_new"),
     path("rota/shifts/<int:shift_id>/", rota.shift_edit, name="shift_edit"),
     path("rota/shifts/<int:shift_id>/delete/", rota.shift_delete, name="shift_delete"),
     path("clinic/", clinic_page.clinic_settings, name="clinic"),
+    path("audit/", audit_pages.audit_log, name="audit"),
+    path("audit/export.csv", audit_pages.audit_export, name="audit_export"),
 ]
 
 urlpatterns += [

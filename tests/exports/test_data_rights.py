@@ -1,0 +1,86 @@
+"""Ana's data rights: everything held about her, and her erasure, by North's admin Mara."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from audit.models import Action, AuditEvent
+from diary import services
+from diary.models import AccessToken, Device, Patient, PatientLink
+from tests.dashboard import emergency, report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_mara(mara):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {services.issue_staff_token(mara)}")
+    return client
+
+
+@pytest.fixture
+def anas_record(ana, anas_block, as_cole):
+    ana.phone, ana.email, ana.external_id = "+447700900123", "ana@example.org", "H123"
+    ana.save()
+    report(anas_block, 30, 2, note="Call me on my mobile", activity="gardening")
+    emergency(anas_block)
+    services.register_device(patient=ana, platform="fcm", token="ana-phone")
+    services.issue_patient_link(ana)
+    as_cole.get(f"/api/v1/patients/{ana.pk}/")  # a read for her audit history
+    return ana
+
+
+def test_mara_exports_everything_held_about_ana(as_mara, anas_record, mara):
+    response = as_mara.get(f"/api/v1/patients/{anas_record.pk}/data-export/")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"fhir", "entries", "deliveries", "audit"}
+    assert body["fhir"]["resourceType"] == "Bundle"
+    assert {e["note"] for e in body["entries"]} >= {"Call me on my mobile"}
+    assert any(row["actor_label"] == "dr.cole" for row in body["audit"])
+    export = AuditEvent.objects.get(action=Action.EXPORT, staff_user_id=mara.pk)
+    assert export.patient_id_list == [anas_record.pk]
+
+
+def test_erasing_ana_removes_who_she_is_and_keeps_her_readings_unnamed(
+    as_mara, anas_record, anas_block, mara
+):
+    response = as_mara.post(
+        f"/api/v1/patients/{anas_record.pk}/erase/", {"confirm": True}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    erased = response.json()["erased"]
+    assert erased["devices"] == 1 and erased["links"] >= 1 and erased["entry_texts"] == 1
+    ana = Patient.objects.get(pk=anas_record.pk)
+    assert (ana.display_name, ana.phone, ana.email, ana.external_id, ana.status) == (
+        f"Erased patient {ana.pk}",
+        "",
+        "",
+        "",
+        "ended",
+    )
+    assert not AccessToken.objects.filter(patient=ana).exists()
+    assert not Device.objects.filter(patient=ana).exists()
+    assert not PatientLink.objects.filter(patient=ana).exists()
+    entries = list(ana.entries.all())
+    assert len(entries) == 2 and {(e.note, e.activity) for e in entries} == {("", "")}
+    row = AuditEvent.objects.get(action=Action.DELETE)
+    assert row.staff_user_id == mara.pk and row.changes["erased"] == erased
+    # Her de-identified readings still export; her name no longer does.
+    csv = as_mara.get("/api/v1/exports/diaries/?identified=true").content.decode()
+    assert "Ana Silva" not in csv and f"Erased patient {ana.pk}" in csv
+
+
+def test_erasure_needs_the_confirmation_and_an_admin(as_mara, as_cole, anas_record):
+    refused = as_mara.post(f"/api/v1/patients/{anas_record.pk}/erase/", {}, format="json")
+    assert refused.status_code == 400 and list(refused.json()["fields"]) == ["confirm"]
+    no = as_mara.post(
+        f"/api/v1/patients/{anas_record.pk}/erase/", {"confirm": False}, format="json"
+    )
+    assert no.status_code == 400 and list(no.json()["fields"]) == ["confirm"]
+    cole = as_cole.post(
+        f"/api/v1/patients/{anas_record.pk}/erase/", {"confirm": True}, format="json"
+    )
+    assert cole.status_code == 403
+    assert Patient.objects.get(pk=anas_record.pk).display_name == "Ana Silva"
+    assert not AuditEvent.objects.filter(action=Action.DELETE).exists()
