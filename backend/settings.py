@@ -152,6 +152,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "diary.lockout.PairThenAccountHandler"
+# Its "AXES: BEGIN version …" banner came from every process, migrate and seeding included.
+AXES_VERBOSE = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_FAILURE_LIMIT = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
 LOGIN_LOCKOUT_ACCOUNT_FAILURES = env.int("LOGIN_LOCKOUT_ACCOUNT_FAILURES", default=30)
@@ -430,6 +432,10 @@ WEB_LINK_MAX_DAYS = env.int("WEB_LINK_MAX_DAYS", default=45)
 # public https hosts, so a webhook URL cannot reach inside the network
 # (notifications/transports/webhook.py check_url).
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+# The local outbox (notifications/outbox.py): push, SMS and e-mail are kept and listed on the
+# dashboard's outbox page instead of sent. On in DEBUG, so that `make run` shows a reminder
+# and a page with no provider set up; off otherwise unless set (a test set-up, a training copy).
+OUTBOX_CHANNEL = strict_bool("OUTBOX_CHANNEL", default=DEBUG)
 # Reminders due before the next tick are claimed now and sent on time by a countdown.
 DISPATCH_BATCH = env.int("DISPATCH_BATCH", default=500)
 DISPATCH_TIME_BUDGET_SECONDS = env.float("DISPATCH_TIME_BUDGET_SECONDS", default=10.0)
@@ -477,3 +483,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+if not REDIS_URL:
+    # kombu's filesystem transport has no host, and says so at WARNING on every connection.
+    LOGGING["loggers"] = {"kombu.connection": {"level": "ERROR"}}

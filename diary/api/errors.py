@@ -41,7 +41,8 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="What went wrong, for the app's logic: invalid, conflict, not_found, "
         "not_authenticated, authentication_failed, permission_denied, throttled, "
-        "parse_error, too_large, length_required, method_not_allowed, unsupported_media_type, server_error."
+        "parse_error, too_large, length_required, method_not_allowed, unsupported_media_type, "
+        "server_error."
     )
     message = serializers.CharField(help_text="The same in English words, for a log or a person.")
     fields = serializers.DictField(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.dashboard import blocks, clinic_page, patients, rota, staff, views
+from web.dashboard import blocks, clinic_page, outbox, patients, rota, staff, views
 
 app_name = "dashboard"
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("rota/shifts/<int:shift_id>/", rota.shift_edit, name="shift_edit"),
     path("rota/shifts/<int:shift_id>/delete/", rota.shift_delete, name="shift_delete"),
     path("clinic/", clinic_page.clinic_settings, name="clinic"),
+    # Only while the local outbox is on (a demo): what would have gone by SMS, e-mail, push.
+    path("outbox/", outbox.outbox_page, name="outbox"),
 ]
 
 urlpatterns += [
