@@ -14,6 +14,8 @@ WEB, WORKER, ALERTS, BEAT, COMMAND = "web", "worker", "alerts", "beat", "command
 def of(argv: list[str] | None = None) -> str:
     argv = sys.argv if argv is None else argv
     program = os.path.basename(argv[0]) if argv else ""
+    if program == "__main__.py":  # python -m celery, python -m gunicorn
+        program = os.path.basename(os.path.dirname(argv[0]))
     words = argv[1:]
     if program.startswith("gunicorn") or "runserver" in words[:1]:
         return WEB
@@ -22,7 +24,8 @@ def of(argv: list[str] | None = None) -> str:
             return BEAT
         if "worker" in words:
             hostname = _option(words, "--hostname", "-n")
-            return ALERTS if hostname.startswith("alerts@") else WORKER
+            # The Procfile and compose name it alerts@%h; tests alerts-<id>@%h.
+            return ALERTS if hostname.startswith(("alerts@", "alerts-")) else WORKER
     return COMMAND
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from backend.env import read_secret, strict_bool
+from backend.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while a request runs carries its id (backend/logs.py).
+    "backend.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and API docs' static files under gunicorn, with no proxy needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -476,13 +480,17 @@ DELIVERY_ALERT_ENQUEUE_LEASE_SECONDS = env.float(
 DELIVERY_SEND_LEASE_SECONDS = env.float("DELIVERY_SEND_LEASE_SECONDS", default=12.0)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# One line per record, with the request (or task) it belongs to (backend/logs.py): JSON for a
+# log collector, or the plain lines a person reads in `make run` (the default in DEBUG).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'plain', not {LOG_FORMAT!r}")
+LOGGING = logging_config(
+    json_lines=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO")
+)
+# Celery's workers and beat write through the same handler as the web, not a format of
+# their own: one shape of line for the collector, request ids included.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if not REDIS_URL:
     # kombu's filesystem transport has no host, and says so at WARNING on every connection.
     LOGGING["loggers"] = {"kombu.connection": {"level": "ERROR"}}
