@@ -20,7 +20,7 @@ COPY . .
 
 # The secret here only lets the settings load for collectstatic; it is not kept in the image.
 RUN DEBUG=false SECRET_KEY=build-time-only-not-a-secret python manage.py collectstatic --noinput \
-    && chown -R app:app /app/var
+    && mkdir -p /app/var/metrics && chown -R app:app /app/var
 
 USER app
 

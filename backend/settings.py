@@ -5,6 +5,7 @@ transport, both under the git-ignored ``var/`` folder, so the service runs with 
 servers. Production sets ``DATABASE_URL`` and ``REDIS_URL``.
 """
 
+import os
 import ssl
 from datetime import timedelta
 from pathlib import Path
@@ -408,6 +409,19 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": SWEEP_SECONDS},
     },
 }
+
+# --- Metrics (backend/metrics.py) ----------------------------------------------------
+# /metrics answers only with this bearer token; unset, it does not exist (404).
+METRICS_TOKEN = read_secret("METRICS_TOKEN", default="")
+# Where every process (gunicorn workers, prefork children, beat) writes its counters for
+# /metrics to sum. Set here, before prometheus_client is first imported, when the environment
+# does not say; an empty value keeps each process's counters to itself (the tests do).
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(VAR_DIR / "metrics")
+if os.environ["PROMETHEUS_MULTIPROC_DIR"]:
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+else:  # prometheus_client goes multi-process on the variable's name alone, even empty
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 # --- E-mail (notifications/transports/email.py) ------------------------------------
 # Off until EMAIL_HOST is set: Django's own default ("localhost") would make e-mail

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
 
+from backend import metrics
 from diary import triage, triaging
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
@@ -153,6 +154,7 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
         existing.outcome = triaging.stored_outcome(existing)
         return existing, False
     entry.outcome = outcome
+    metrics.entries_recorded.inc()
     return entry, True
 
 
