@@ -423,6 +423,18 @@ if os.environ["PROMETHEUS_MULTIPROC_DIR"]:
 else:  # prometheus_client goes multi-process on the variable's name alone, even empty
     del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
+# --- Error tracking (backend/errors.py) ------------------------------------------------
+# Off unless a DSN is set; then errors of the web and the workers go to Sentry, scrubbed.
+SENTRY_DSN = read_secret("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from backend import errors
+
+    errors.init(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
+
 # --- E-mail (notifications/transports/email.py) ------------------------------------
 # Off until EMAIL_HOST is set: Django's own default ("localhost") would make e-mail
 # look configured on a server that has no mail server.
