@@ -379,6 +379,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CHECKIN_TICK_SECONDS = env.float("CHECKIN_TICK_SECONDS", default=15.0)
+# The health report calls a kind of process (beat, worker, alerts) stopped when its last
+# heartbeat is older than two ticks and this (notifications/health.py).
+HEARTBEAT_SLACK_SECONDS = env.float("HEARTBEAT_SLACK_SECONDS", default=30.0)
 SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=min(5.0, CHECKIN_TICK_SECONDS))
 CELERY_BEAT_SCHEDULE = {
     "tick": {
