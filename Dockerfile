@@ -25,12 +25,14 @@ COPY . .
 
 # The secret here only lets the settings load for collectstatic; it is not kept in the image.
 RUN DEBUG=false SECRET_KEY=build-time-only-not-a-secret python manage.py collectstatic --noinput \
-    && chown -R app:app /app/var
+    && mkdir -p /app/var/metrics && chown -R app:app /app/var
 
 USER app
 
 EXPOSE 8000
 # Threads (gthread): a client that sends its request slowly holds one thread, not a whole
 # worker; the TLS proxy in front should still buffer bodies (README, production).
+# No gunicorn access log: its lines hold each full path, and a web check-in's path is the
+# patient's link. backend/logs.py writes one line per request instead, with the route.
 CMD ["gunicorn", "backend.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]
+     "--worker-class", "gthread", "--threads", "4"]

@@ -75,11 +75,22 @@ run: venv
 		echo "    or create a clinic: CLINIC_ADMIN_PASSWORD=... manage.py create_clinic --help"; \
 	fi
 	@echo
-	@echo "==> Admin:    http://127.0.0.1:$(PORT)/admin/"
-	@echo "==> API docs: http://127.0.0.1:$(PORT)/api/v1/docs/"
+	@echo "==> Dashboard: $$SITE_URL/dashboard/"
+	@if [ "$${SEED_DEMO:-$$DEBUG}" = true ]; then \
+		echo "    sign in as dr.cole (clinician) or nia (on-call nurse); admin for /admin/;"; \
+		echo "    every demo password is demo-password-2026"; \
+	fi
+	@if [ "$${OUTBOX_CHANNEL:-$$DEBUG}" = true ]; then \
+		echo "==> Outbox:    $$SITE_URL/dashboard/outbox/ (every SMS, e-mail and push, kept: open a reminder's link)"; \
+	fi
+	@echo "==> Admin:     $$SITE_URL/admin/"
+	@echo "==> API docs:  $$SITE_URL/api/v1/docs/"
 	@echo "==> Starting web, worker, alerts worker and beat (Procfile); Ctrl-C stops them all."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT) --env /dev/null
+	@# honcho answers Ctrl-C with exit status 130 after stopping everything: that is the way
+	@# out of a demo, not a failure.
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bin/run-procfile start --procfile Procfile --port $(PORT) \
+		--env /dev/null || [ $$? -eq 130 ]
 
 # pytest exits 5 when it collects no tests, so an empty suite fails here too.
 test: venv

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_ready
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -22,6 +22,18 @@ def close_stale_database_connections(**kwargs):
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_ready.connect
+def freeze_start_up_objects(**kwargs):
+    """Move everything loaded at start-up (Django, the apps, the schema) out of the
+    collector's sight. Why: a stopping worker was seen spending seconds of its shutdown
+    garbage collecting them (faulthandler: "Garbage-collecting", no Python frame), which
+    counts against Ctrl-C in ``make run``; and the prefork children, which share these
+    pages with their parent, no longer copy them each time a collection touches them."""
+    import gc
+
+    gc.freeze()
 
 
 # --- Redis transport: survive a broker outage while holding messages ------------------

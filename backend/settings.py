@@ -5,14 +5,17 @@ transport, both under the git-ignored ``var/`` folder, so the service runs with 
 servers. Production sets ``DATABASE_URL`` and ``REDIS_URL``.
 """
 
+import os
 import ssl
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from backend.env import read_secret, strict_bool
+from backend.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -49,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while a request runs carries its id (backend/logs.py).
+    "backend.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and API docs' static files under gunicorn, with no proxy needed.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -156,6 +161,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "diary.lockout.PairThenAccountHandler"
+# Its "AXES: BEGIN version …" banner came from every process, migrate and seeding included.
+AXES_VERBOSE = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_FAILURE_LIMIT = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
 LOGIN_LOCKOUT_ACCOUNT_FAILURES = env.int("LOGIN_LOCKOUT_ACCOUNT_FAILURES", default=30)
@@ -380,6 +387,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CHECKIN_TICK_SECONDS = env.float("CHECKIN_TICK_SECONDS", default=15.0)
+# The health report calls a kind of process (beat, worker, alerts) stopped when its last
+# heartbeat is older than two ticks and this (notifications/health.py).
+HEARTBEAT_SLACK_SECONDS = env.float("HEARTBEAT_SLACK_SECONDS", default=30.0)
 SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=min(5.0, CHECKIN_TICK_SECONDS))
 CELERY_BEAT_SCHEDULE = {
     "tick": {
@@ -417,6 +427,31 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Metrics (backend/metrics.py) ----------------------------------------------------
+# /metrics answers only with this bearer token; unset, it does not exist (404).
+METRICS_TOKEN = read_secret("METRICS_TOKEN", default="")
+# Where every process (gunicorn workers, prefork children, beat) writes its counters for
+# /metrics to sum. Set here, before prometheus_client is first imported, when the environment
+# does not say; an empty value keeps each process's counters to itself (the tests do).
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(VAR_DIR / "metrics")
+if os.environ["PROMETHEUS_MULTIPROC_DIR"]:
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+else:  # prometheus_client goes multi-process on the variable's name alone, even empty
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+# --- Error tracking (backend/errors.py) ------------------------------------------------
+# Off unless a DSN is set; then errors of the web and the workers go to Sentry, scrubbed.
+SENTRY_DSN = read_secret("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from backend import errors
+
+    errors.init(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
+
 # --- E-mail (notifications/transports/email.py) ------------------------------------
 # Off until EMAIL_HOST is set: Django's own default ("localhost") would make e-mail
 # look configured on a server that has no mail server.
@@ -444,6 +479,10 @@ WEB_LINK_MAX_DAYS = env.int("WEB_LINK_MAX_DAYS", default=45)
 # public https hosts, so a webhook URL cannot reach inside the network
 # (notifications/transports/webhook.py check_url).
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+# The local outbox (notifications/outbox.py): push, SMS and e-mail are kept and listed on the
+# dashboard's outbox page instead of sent. On in DEBUG, so that `make run` shows a reminder
+# and a page with no provider set up; off otherwise unless set (a test set-up, a training copy).
+OUTBOX_CHANNEL = strict_bool("OUTBOX_CHANNEL", default=DEBUG)
 # Reminders due before the next tick are claimed now and sent on time by a countdown.
 DISPATCH_BATCH = env.int("DISPATCH_BATCH", default=500)
 DISPATCH_TIME_BUDGET_SECONDS = env.float("DISPATCH_TIME_BUDGET_SECONDS", default=10.0)
@@ -489,10 +528,17 @@ BREAKER_THRESHOLD = env.int("BREAKER_THRESHOLD", default=20)
 BREAKER_WINDOW_SECONDS = env.int("BREAKER_WINDOW_SECONDS", default=300)
 BREAKER_HOLD_SECONDS = env.int("BREAKER_HOLD_SECONDS", default=600)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# One line per record, with the request (or task) it belongs to (backend/logs.py): JSON for a
+# log collector, or the plain lines a person reads in `make run` (the default in DEBUG).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'plain', not {LOG_FORMAT!r}")
+LOGGING = logging_config(
+    json_lines=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO")
+)
+# Celery's workers and beat write through the same handler as the web, not a format of
+# their own: one shape of line for the collector, request ids included.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+if not REDIS_URL:
+    # kombu's filesystem transport has no host, and says so at WARNING on every connection.
+    LOGGING["loggers"] = {"kombu.connection": {"level": "ERROR"}}

@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 # Tests run as production does, whatever DEBUG the developer's shell holds.
 os.environ["DEBUG"] = "false"
+# Each test process counts its own metrics (parallel test processes would otherwise sum each
+# other's); a test of the multi-process set-up gives its child processes a folder.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "")
 
 from backend.settings import *  # noqa: F403
 from backend.settings import CACHES, REDIS_URL, REST_FRAMEWORK

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from backend.metrics_view import metrics
 from diary.api.errors import api_not_found, api_server_error
 from web.admin_login import admin_login
 
@@ -12,6 +13,8 @@ urlpatterns = [
     # Before the admin's own URLs, so that its login is throttled per address too.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
+    # For Prometheus, with a bearer token (backend/metrics_view.py); not part of the API.
+    path("metrics", metrics),
     path("api/v1/", include("diary.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("exports.urls")),

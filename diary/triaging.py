@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils.module_loading import import_string
 
+from backend import metrics
 from diary import advice, labels, rulesets, schedule, triage
 from diary.models import (
     CheckIn,
@@ -91,6 +92,8 @@ def triage_entry(entry: DiaryEntry, procedure: Procedure) -> Outcome:
     stored = Finding.objects.bulk_create(
         _finding(f, procedure, rule_set, entry=entry) for f in found
     )
+    for finding in stored:
+        metrics.findings.labels(finding.severity).inc()
     if triage.needs_followup(facts, context):
         plan_followup(procedure, context.rules.followup_hours)
     told = advice.advice(found, patient.clinic.phone, patient.language)

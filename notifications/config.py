@@ -308,8 +308,16 @@ def warn_about_missing_channels() -> None:
     """Log one WARNING per channel that cannot send, saying which setting is missing.
 
     Called once at start-up. Never raises: a deployment without SMS still serves patients.
+    With the local outbox on (notifications/outbox.py) push, SMS and e-mail cannot be
+    missing: one INFO line says where their messages go instead.
     """
     readers = [("Push (FCM)", fcm), ("Push (APNs)", apns), ("SMS", twilio), ("E-mail", email)]
+    if getattr(settings, "OUTBOX_CHANNEL", False):
+        logger.info(
+            "Local outbox on: push, SMS and e-mail are kept, not sent; see %s/dashboard/outbox/",
+            settings.SITE_URL.rstrip("/"),
+        )
+        return
     for label, read in readers:
         try:
             problem = read().problem

@@ -70,9 +70,15 @@ def overdue_deliveries(now: datetime) -> int:
     return pending.count() + sending.count()
 
 
+def heartbeat_grace() -> timedelta:
+    """Two ticks, and ``HEARTBEAT_SLACK_SECONDS`` for a heartbeat queued behind a burst of
+    reminders on the main worker (it waits its turn like any task)."""
+    return timedelta(seconds=2 * settings.CHECKIN_TICK_SECONDS + settings.HEARTBEAT_SLACK_SECONDS)
+
+
 def processes(now: datetime) -> dict[str, dict]:
     """Each kind of process (beat, main worker, alerts worker): seen within the grace?"""
-    cutoff = now - grace()
+    cutoff = now - heartbeat_grace()
     return {
         kind: {"seen_at": seen_at, "status": OK if seen_at and seen_at >= cutoff else ERROR}
         for kind, seen_at in heartbeat.last_seen().items()

@@ -393,3 +393,27 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.kind} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OutboxMessage(models.Model):
+    """A message the local outbox kept instead of sending (notifications/outbox.py).
+
+    Only in a demo or a test set-up (``OUTBOX_CHANNEL``): what would have gone by SMS,
+    e-mail or push is listed on the dashboard's outbox page, its link clickable.
+    """
+
+    clinic = models.ForeignKey(Clinic, null=True, on_delete=models.CASCADE, related_name="outbox")
+    delivery = models.ForeignKey(Delivery, null=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    address = models.CharField(max_length=512)
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    kept_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-kept_at", "-id"]
+        indexes = [models.Index(fields=["clinic", "-kept_at"], name="outbox_clinic_recent")]
+
+    def __str__(self):
+        return f"{self.channel} kept {self.kept_at:%H:%M:%S}"

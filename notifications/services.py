@@ -22,8 +22,7 @@ from django.utils import timezone
 
 from diary import services as diary
 from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
-from notifications import messages
-from notifications.breaker import guarded_send
+from notifications import messages, sending
 from notifications.clinic_settings import alert_settings_of
 from notifications.config import slowest_send_seconds
 from notifications.leases import enqueue_lease
@@ -436,7 +435,8 @@ def _send_claimed(delivery: Delivery, unrecorded: list["_Sent"], link: str = "")
     repeat would be harmless: then it joins ``unrecorded``, for the caller to record."""
     started = timezone.now()
     try:
-        result = guarded_send(get_transport(delivery.channel), _message(delivery, link))
+        transport = get_transport(delivery.channel)
+        result = sending.send(transport, delivery, _message(delivery, link))
     except TransportError as error:
         return _record_failure(delivery, error, started)
     sent = _Sent(delivery.pk, result, started, timezone.now())

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from backend import metrics
 from notifications import heartbeat as heartbeats
 from notifications import services
 
@@ -13,7 +14,8 @@ from notifications import services
 @shared_task(ignore_result=True)
 def tick() -> dict:
     """Beat, every few seconds: claim due reminders, move check-ins, sweep lost sends."""
-    return services.tick()
+    with metrics.beat_tick_seconds.time():
+        return services.tick()
 
 
 @shared_task(ignore_result=True)

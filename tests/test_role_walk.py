@@ -96,8 +96,10 @@ def dashboard_actions(w):
 
 
 # Pages that are not a staff member's clinic data: signing in and out, and choosing a
-# password from an invitation (tests/dashboard/test_staff_pages.py).
-NOT_WALKED = {"login", "logout", "set_password"}
+# password from an invitation (tests/dashboard/test_staff_pages.py); and the local outbox's
+# page, which exists only while the outbox is on (tests/notifications/test_local_outbox.py
+# shows Nia her clinic's messages and Omar none of them).
+NOT_WALKED = {"login", "logout", "set_password", "outbox"}
 
 
 def test_the_walk_covers_every_dashboard_url(world):

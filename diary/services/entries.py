@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from audit import log as audit
 from audit.models import Action
+from backend import metrics
 from diary import triage, triaging
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
@@ -156,6 +157,7 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
         existing.outcome = triaging.stored_outcome(existing)
         return existing, False
     entry.outcome = outcome
+    metrics.entries_recorded.inc()
     return entry, True
 
 

@@ -74,6 +74,11 @@ def test_dr_cole_opens_a_block_and_sees_its_chart_and_verdict(chromium, live_ser
     chart = page.locator("canvas#relief-chart")
     expect(chart).to_be_visible()
     expect(chart).to_have_attribute("aria-label", "Relief peaked at 87.5 % " + _rest_of_summary())
+    # The vendored Chart.js is a deferred script: on a loaded machine the canvas is visible
+    # (server-rendered) before the script has run, so wait for the chart, then read it.
+    page.wait_for_function(
+        "() => typeof Chart !== 'undefined' && Chart.getChart('relief-chart') !== undefined"
+    )
     # Chart.js drew the readings, the threshold and the missed 45-minute check-in.
     drawn = page.evaluate(
         """() => Chart.getChart("relief-chart").data.datasets
@@ -220,7 +225,9 @@ def test_save_screenshots_of_the_three_main_pages(
     page = sign_in(chromium, live_server, "dr.cole")
     page.screenshot(path=SCREENSHOTS_DIR / "today.png", full_page=True)
     page.goto(f"{live_server.url}/dashboard/procedures/{anas_block.pk}/")
-    page.wait_for_function("() => Chart.getChart('relief-chart') !== undefined")
+    page.wait_for_function(
+        "() => typeof Chart !== 'undefined' && Chart.getChart('relief-chart') !== undefined"
+    )
     page.screenshot(path=SCREENSHOTS_DIR / "procedure.png", full_page=True)
     page.goto(f"{live_server.url}/dashboard/alerts/")
     page.screenshot(path=SCREENSHOTS_DIR / "alert-board.png", full_page=True)

@@ -140,6 +140,7 @@ def start_worker(
     queue: str | None = None,
     name: str = "worker",
     pool: str = "solo",
+    queues: str = "both",
     **extra_env,
 ) -> Worker:
     """Start a worker (with an embedded beat if asked) on ``queue`` (a fresh one if None).
@@ -153,16 +154,37 @@ def start_worker(
     command = [sys.executable, "-m", "celery", "-A", "backend", "worker", "--pool", pool]
     if pool == "prefork":  # one child, as time limits are only enforced there
         command += ["--concurrency", "1"]
-    # Both queues: in a test one worker plays the main worker and the alerts worker.
-    queues = f"{queue},{queue}-alerts"
-    command += ["--queues", queues, "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
-    command += ["--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h"]
+    # Both queues: in a test one worker plays the main worker and the alerts worker, unless
+    # ``queues`` is "main" or "alerts" (the alerts worker, named as the Procfile names it).
+    consumed = {"both": f"{queue},{queue}-alerts", "main": queue, "alerts": f"{queue}-alerts"}
+    command += ["--queues", consumed[queues], "--without-gossip", "--without-mingle"]
+    command += ["--loglevel", "INFO"]
+    prefix = "alerts" if queues == "alerts" else name
+    command += ["--hostname", f"{prefix}-{uuid.uuid4().hex[:6]}@%h"]
     if beat:
         command += ["--beat", "--schedule", str(folder / f"{name}-beat-schedule")]
     log_path = folder / f"{name}.log"
     with log_path.open("ab") as log:
         # A session of its own: an embedded beat is a child process, and killing only the
         # worker would leave it running (and ticking) after the test.
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Worker(process=process, queue=queue, log=log_path)
+
+
+def start_beat(redis_url: str, folder: Path, *, queue: str, **extra_env) -> Worker:
+    """Beat alone, as the Procfile starts it, publishing to ``queue``; log ``folder/beat.log``."""
+    env = {**child_env(redis_url, folder, **extra_env), "CELERY_QUEUE": queue}
+    command = [sys.executable, "-m", "celery", "-A", "backend", "beat", "--loglevel", "INFO"]
+    command += ["--schedule", str(folder / "beat-schedule")]
+    log_path = folder / "beat.log"
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             command,
             cwd=REPO,

@@ -6,6 +6,7 @@ pay a session or membership query for it. On a staff page the membership is the 
 """
 
 from diary.api.permissions import staff_membership
+from notifications import outbox
 
 
 def roles(request):
@@ -14,4 +15,4 @@ def roles(request):
         return bool(membership and membership.is_admin)
 
     # A callable: the template calls it only where ``is_admin`` is used.
-    return {"is_admin": is_admin}
+    return {"is_admin": is_admin, "outbox_on": outbox.enabled()}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web.dashboard import audit_pages, blocks, clinic_page, patients, rota, staff, views
+from web.dashboard import audit_pages, blocks, clinic_page, outbox, patients, rota, staff, views
 
 app_name = "dashboard"
 
@@ -33,6 +33,8 @@ urlpatterns = [
     path("clinic/", clinic_page.clinic_settings, name="clinic"),
     path("audit/", audit_pages.audit_log, name="audit"),
     path("audit/export.csv", audit_pages.audit_export, name="audit_export"),
+    # Only while the local outbox is on (a demo): what would have gone by SMS, e-mail, push.
+    path("outbox/", outbox.outbox_page, name="outbox"),
 ]
 
 urlpatterns += [
