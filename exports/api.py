@@ -73,15 +73,24 @@ class ClinicDiariesCsvView(ExportMixin, generics.GenericAPIView):
     text, keyed pseudonyms, and dates shifted per patient (intervals stay exact)."""
 
     queryset = Patient.objects.none()
+    blank_query_parameters = ("identified",)  # an empty ?identified= is the default
 
     @extend_schema(
-        parameters=[OpenApiParameter("identified", bool, description="Default false.")],
+        parameters=[
+            OpenApiParameter(
+                "identified",
+                bool,
+                description="Default false (also when empty).",
+            )
+        ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One row a reading.")
         },
     )
     def get(self, request):
-        asked = DiaryExportQuery(data=request.query_params)
+        # ``?identified=`` is the default, as an empty filter is elsewhere in the API.
+        given = {k: v for k, v in request.query_params.items() if v != ""}
+        asked = DiaryExportQuery(data=given)
         asked.is_valid(raise_exception=True)
         identified = asked.validated_data["identified"]
         body = diaries.as_csv(self.clinic, identified=identified)

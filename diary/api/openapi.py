@@ -48,6 +48,16 @@ class DiaryAutoSchema(AutoSchema):
             parameter["allowEmptyValue"] = True
         return parameters
 
+    def _get_parameters(self):
+        # A view's own query parameters that take an empty value as their default say so
+        # (``blank_query_parameters``), as the filters above do.
+        parameters = super()._get_parameters()
+        blank = getattr(self.view, "blank_query_parameters", ())
+        for parameter in parameters:
+            if parameter["in"] == "query" and parameter["name"] in blank:
+                parameter["allowEmptyValue"] = True
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code in self._error_codes(responses):

@@ -75,3 +75,10 @@ def test_the_export_is_audited_with_every_patient_exported(as_cole, diaries):
     row = AuditEvent.objects.get(action=Action.EXPORT)
     assert row.patient_id_list == sorted([diaries["ana"].pk, diaries["ben"].pk])
     assert row.changes == {"identified": False}
+
+
+def test_an_empty_flag_is_the_default_de_identified_export(as_cole, diaries):
+    empty = as_cole.get("/api/v1/exports/diaries/?identified=")
+
+    assert empty.status_code == 200
+    assert empty["Content-Disposition"].endswith('"diaries-deidentified.csv"')
