@@ -113,7 +113,8 @@ def record(
     return AuditEvent.objects.create(
         action=action,
         object_kind=kind,
-        object_ids=list(object_ids),
+        # An object deleted without its id kept has none left to name (the kind still says).
+        object_ids=[pk for pk in object_ids if pk is not None],
         patient_ids=patient_ids_text(patient_ids),
         changes=changes or {},
         **fields,

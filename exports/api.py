@@ -6,12 +6,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from audit.drf import AuditedViewMixin
 from audit.models import Action
-from diary.api.permissions import IsClinicStaff
+from diary.api.permissions import IsClinicAdmin, IsClinicStaff
 from diary.models import Patient, Procedure
 from exports import diaries, gather, report, rights
 
@@ -36,7 +35,7 @@ class PatientFhirView(ExportMixin, generics.GenericAPIView):
 
     queryset = Patient.objects.none()
 
-    @extend_schema(responses={200: BUNDLE})
+    @extend_schema(responses={(200, FHIR_JSON): BUNDLE})
     def get(self, request, pk):
         patient = get_object_or_404(Patient, pk=pk, clinic=self.clinic)
         self.audit_note(patient)
@@ -48,7 +47,7 @@ class ProcedureFhirView(ExportMixin, generics.GenericAPIView):
 
     queryset = Procedure.objects.none()
 
-    @extend_schema(responses={200: BUNDLE})
+    @extend_schema(responses={(200, FHIR_JSON): BUNDLE})
     def get(self, request, pk):
         block = get_object_or_404(
             Procedure.objects.select_related("patient", "proceduralist"),
@@ -131,11 +130,8 @@ def pdf_response(block) -> HttpResponse:
     return response
 
 
-class IsClinicAdmin(BasePermission):
+class RecordAdminOnly(IsClinicAdmin):
     message = "Only clinic admins export or erase a patient's whole record."
-
-    def has_permission(self, request, view):
-        return request.user.membership.is_admin
 
 
 class PatientDataExportView(ExportMixin, generics.GenericAPIView):
@@ -143,7 +139,7 @@ class PatientDataExportView(ExportMixin, generics.GenericAPIView):
     entry as stored (superseded ones too), every message sent, and the record's audit
     history."""
 
-    permission_classes = [IsClinicStaff, IsClinicAdmin]
+    permission_classes = [IsClinicStaff, RecordAdminOnly]
     queryset = Patient.objects.none()
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
@@ -171,7 +167,7 @@ class PatientEraseView(ExportMixin, generics.GenericAPIView):
     and free text go; readings stay, de-identified; the diary ends. The erasure is an
     audit row of its own ("delete", with what was removed)."""
 
-    permission_classes = [IsClinicStaff, IsClinicAdmin]
+    permission_classes = [IsClinicStaff, RecordAdminOnly]
     queryset = Patient.objects.none()
     serializer_class = EraseRequestSerializer
     audited_by_view = True

@@ -6,14 +6,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 
 from audit import log as audit
 from audit import search
 from audit.drf import AuditedViewMixin
 from audit.models import Action, AuditEvent
 from diary.api.filters import IdFilter
-from diary.api.permissions import IsClinicStaff
+from diary.api.permissions import IsClinicAdmin, IsClinicStaff
 
 
 class AuditFilter(django_filters.FilterSet):
@@ -31,11 +30,8 @@ class AuditFilter(django_filters.FilterSet):
         return queryset.for_patient(value)
 
 
-class IsClinicAdmin(BasePermission):
+class AuditAdminOnly(IsClinicAdmin):
     message = "Only clinic admins read the audit trail."
-
-    def has_permission(self, request, view):
-        return request.user.membership.is_admin
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -55,7 +51,7 @@ class AuditEventViewSet(AuditedViewMixin, mixins.ListModelMixin, viewsets.Generi
     """Who read or changed what of the clinic's records, newest first. Filter by
     ``patient``, ``staff`` (a user id), ``action``, ``since`` and ``until``."""
 
-    permission_classes = [IsClinicStaff, IsClinicAdmin]
+    permission_classes = [IsClinicStaff, AuditAdminOnly]
     queryset = AuditEvent.objects.none()
     serializer_class = AuditEventSerializer
     filterset_class = AuditFilter

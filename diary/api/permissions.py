@@ -50,3 +50,14 @@ class ClinicianWrites(BasePermission):
             return True
         membership = staff_membership(request.user)
         return bool(membership and membership.is_clinician)
+
+
+class IsClinicAdmin(BasePermission):
+    """Clinic admins only; IsClinicStaff runs first, so the caller has a membership.
+    Subclasses say what is refused, in ``message``."""
+
+    message = "Only clinic admins can do this."
+    refuses_reads = True  # a 403 for GET too: the schema declares it (diary/api/openapi.py)
+
+    def has_permission(self, request, view):
+        return request.user.membership.is_admin

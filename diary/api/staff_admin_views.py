@@ -8,11 +8,10 @@ address one account, and never a clinic without an active admin.
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from diary import services
-from diary.api.permissions import IsClinicStaff
+from diary.api.permissions import IsClinicAdmin, IsClinicStaff
 from diary.api.staff_admin_serializers import (
     StaffChangeSerializer,
     StaffInviteSerializer,
@@ -24,20 +23,14 @@ from diary.services.staff import ROLES
 REFUSED = OpenApiResponse(description="The field named says why, e.g. the last active admin.")
 
 
-class IsClinicAdmin(BasePermission):
-    """Clinic admins only; IsClinicStaff runs first, so the caller has a membership."""
-
+class StaffAdminOnly(IsClinicAdmin):
     message = "Only clinic admins manage staff."
-    refuses_reads = True  # a 403 for GET too: the schema declares it (diary/api/openapi.py)
-
-    def has_permission(self, request, view):
-        return request.user.membership.is_admin
 
 
 class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The clinic's staff, active first, then by name."""
 
-    permission_classes = [IsClinicStaff, IsClinicAdmin]
+    permission_classes = [IsClinicStaff, StaffAdminOnly]
     queryset = StaffMembership.objects.none()
     serializer_class = StaffMemberSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]

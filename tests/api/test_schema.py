@@ -188,9 +188,16 @@ def test_every_operation_declares_the_error_body_for_what_it_can_refuse(schema):
                     assert declared["content"]["application/json"]["schema"] == error
             if operation.get("security") not in (None, [{}]):
                 assert "401" in responses, (method, path)
-                # Reads are refused for a role only on the staff list (admins'); writes may
-                # be refused for any (and by CSRF).
-                refusable = method != "get" or path in {"/api/v1/staff/", "/api/v1/staff/{id}/"}
+                # Reads are refused for a role only on admins' reads (staff, audit, a whole
+                # record); writes may be refused for any (and by CSRF).
+                admins_read = {
+                    "/api/v1/staff/",
+                    "/api/v1/staff/{id}/",
+                    "/api/v1/audit/",
+                    "/api/v1/audit/export/",
+                    "/api/v1/patients/{id}/data-export/",
+                }
+                refusable = method != "get" or path in admins_read
                 assert ("403" in responses) == refusable, (method, path)
             if "429" in responses:
                 assert "Retry-After" in responses["429"]["headers"], (method, path)

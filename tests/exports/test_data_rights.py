@@ -84,3 +84,25 @@ def test_erasure_needs_the_confirmation_and_an_admin(as_mara, as_cole, anas_reco
     assert cole.status_code == 403
     assert Patient.objects.get(pk=anas_record.pk).display_name == "Ana Silva"
     assert not AuditEvent.objects.filter(action=Action.DELETE).exists()
+
+
+def test_erasing_a_patient_whose_alert_was_resolved_keeps_the_alert_resolved(
+    as_mara, anas_record, nurse_nia
+):
+    """Found by schemathesis: a resolved alert must keep a note, so the staff's words give
+    way to a fixed one instead of being blanked (a 500 before)."""
+    from notifications import alerts
+    from notifications.erasure import ERASED_NOTE
+    from notifications.models import Alert
+
+    alert = Alert.objects.get(patient=anas_record)
+    alerts.resolve_alert(alert, nurse_nia, note="Spoke to Ana Silva on +447700900123")
+
+    response = as_mara.post(
+        f"/api/v1/patients/{anas_record.pk}/erase/", {"confirm": True}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["erased"]["alert_notes"] == 1
+    alert.refresh_from_db()
+    assert (alert.state, alert.resolution_note) == ("resolved", ERASED_NOTE)
