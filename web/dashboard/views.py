@@ -188,20 +188,6 @@ def alert_detail(request, clinic, alert_id):
     return page(request, "dashboard/alert.html", context)
 
 
-def hours_and_minutes(seconds: int | None) -> str:
-    """3 h 10 min, 45 min, 2 days 3 h: how long, as a nurse reads it at a glance."""
-    if not seconds:
-        return ""
-    minutes = seconds // 60
-    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
-    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
-    if hours:
-        parts.append(f"{hours} h")
-    if minutes and not days:
-        parts.append(f"{minutes} min")
-    return " ".join(parts) or "under a minute"
-
-
 def _alert_context(clinic, alert_id, *, webhook_answers=False, **extra):
     alert = queries.alert_with_history(clinic, alert_id)
     entries = {e.finding.entry for e in alert.events.all() if e.finding and e.finding.entry}
@@ -212,7 +198,9 @@ def _alert_context(clinic, alert_id, *, webhook_answers=False, **extra):
         "rule_title": RULE_TITLES.get(alert.rule, alert.rule),
         "paged": paged.paged(alert, webhook_answers=webhook_answers),
         "step_words": step_role(alert.escalation_step),
-        "late_words": hours_and_minutes(alert.reported_late_seconds),
+        "late_words": queries.duration(alert.reported_late_seconds // 60)
+        if alert.reported_late_seconds
+        else "",
         "entries": [
             (entry, block_queries.symptoms(entry))
             for entry in sorted(entries, key=lambda e: (e.recorded_at, e.pk))
