@@ -94,7 +94,14 @@ def patient_ids_text(patient_ids: Iterable[int]) -> str:
     return f",{','.join(map(str, ids))}," if ids else ""
 
 
-def record(
+def record(action: str, kind: str = "", object_ids: Iterable[int] = (), **options) -> AuditEvent:
+    """One audit row, written now; ``options`` as for ``event``."""
+    row = event(action, kind, object_ids, **options)
+    row.save(force_insert=True)
+    return row
+
+
+def event(
     action: str,
     kind: str = "",
     object_ids: Iterable[int] = (),
@@ -105,12 +112,13 @@ def record(
     request=None,
     **actor,
 ) -> AuditEvent:
-    """One audit row. ``actor`` overrides who (e.g. the name tried at a failed sign-in)."""
+    """One audit row, unsaved (``record`` writes it; the diary's hot path writes it in the
+    entry's own statement). ``actor`` overrides who (e.g. the name tried at a failed sign-in)."""
     fields = actor_fields(request if request is not None else current_request())
     if clinic_id is not None:
         fields["clinic_id"] = clinic_id
     fields.update(actor)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=action,
         object_kind=kind,
         # An object deleted without its id kept has none left to name (the kind still says).

@@ -1,5 +1,6 @@
 """Diary entries: stored once (idempotent by client id), matched to their check-in, triaged."""
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -19,6 +20,7 @@ from diary.models import (
     Patient,
     Procedure,
 )
+from diary.services import entry_statement
 from diary.services.errors import EntryConflict
 
 # --- Diary entries ------------------------------------------------------------------
@@ -127,20 +129,22 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     # Most entries report nothing of concern: they skip triage's reads and writes.
     concern = triage.has_safety_answers(triaging.facts_of(data))
     outcome = triaging.routine(patient.language)
+    entry = DiaryEntry(
+        patient=patient,
+        fingerprint=fingerprint,
+        checkin_id=checkin_id,
+        advice_level=outcome.advice.level,
+        advice_message=outcome.advice.message,
+        **fields,
+    )
+    # The routine entry on PostgreSQL is one statement, a transaction in itself; triage's
+    # writes, the ORM's several statements, and a savepoint inside a caller's transaction
+    # (so a repeated client_id leaves that transaction usable) need one around them.
+    one_statement = entry_statement.supported()
+    alone = one_statement and not concern and not connection.in_atomic_block
     try:
-        # A transaction even for a lone entry: its audit row is written with it or not at all.
-        with transaction.atomic():
-            entry = DiaryEntry.objects.create(
-                patient=patient,
-                fingerprint=fingerprint,
-                checkin_id=checkin_id,
-                advice_level=outcome.advice.level,
-                advice_message=outcome.advice.message,
-                **fields,
-            )
-            audit.record(Action.CREATE, "diaryentry", [entry.pk], patient_ids=[patient.pk])
-            if checkin_id is not None:
-                _answer_checkin(checkin_id, entry.recorded_at)
+        with contextlib.nullcontext() if alone else transaction.atomic():
+            _write(entry, patient, one_statement)
             if concern:
                 entry.procedure.patient = patient
                 outcome = triaging.triage_entry(entry, entry.procedure)
@@ -159,6 +163,19 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     entry.outcome = outcome
     metrics.entries_recorded.inc()
     return entry, True
+
+
+def _write(entry: DiaryEntry, patient: Patient, one_statement: bool) -> None:
+    """The entry, its audit row (always with it) and its check-in's answer."""
+    audit_row = audit.event(Action.CREATE, "diaryentry", patient_ids=[patient.pk])
+    if one_statement:
+        entry_statement.insert(entry, audit_row)
+        return
+    entry.save(force_insert=True)
+    audit_row.object_ids = [entry.pk]
+    audit_row.save(force_insert=True)
+    if entry.checkin_id is not None:
+        _answer_checkin(entry.checkin_id, entry.recorded_at)
 
 
 def _open_checkin_queryset(procedure, recorded_at: datetime):

@@ -1,0 +1,71 @@
+"""Where a diary entry's POST spends its time, in this process: cProfile of N POSTs.
+
+Run with bench/ingest's settings on a fresh database made for it (the seed's clinic
+name is fixed: drop and create the database before each run), e.g.:
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/diary_profile
+    export DJANGO_SETTINGS_MODULE=bench.settings SECRET_KEY=x DEBUG=false
+    export THROTTLE_PATIENT=100000000/min LOG_LEVEL=WARNING
+    dropdb --if-exists -h 127.0.0.1 -U postgres diary_profile
+    createdb -h 127.0.0.1 -U postgres diary_profile
+    .venv/bin/python manage.py migrate -v0
+    .venv/bin/python -m bench.entry_profile --posts 500 --path /api/v1/me/entries/
+
+Prints the request's mean wall time and the functions with the most cumulative and own time.
+Compare ``--path /bench/noop/`` (the same stack, no entry) in the same sitting.
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+
+import django
+
+django.setup()
+
+from django.test import Client  # noqa: E402
+
+from bench.load import entry_payload  # noqa: E402
+from bench.seed import seed_patients  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--path", default="/api/v1/me/entries/")
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--dump", help="also write the raw profile here (for pstats)")
+    args = parser.parse_args()
+    patient = seed_patients(1)[0]
+    client = Client(SERVER_NAME="127.0.0.1")
+    headers = {"authorization": f"Bearer {patient['token']}"}
+
+    def post():
+        body = entry_payload(patient["procedure"])
+        response = client.post(args.path, body, content_type="application/json", headers=headers)
+        assert response.status_code == 201, response.content
+
+    for _ in range(50):  # warm: first-call caches, the connection
+        post()
+    started = time.perf_counter()
+    for _ in range(args.posts):
+        post()
+    plain = (time.perf_counter() - started) / args.posts
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(args.posts):
+        post()
+    profile.disable()
+    print(f"{args.path}: {plain * 1000:.2f} ms per POST without the profiler")
+    if args.dump:
+        profile.dump_stats(args.dump)
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.top)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
