@@ -175,7 +175,7 @@ class EntrySerializer(StrictModelSerializer):
         max_value=2**63 - 1,  # a database id; larger cannot be one, and would overflow
         help_text="The block this reading is about (one of yours).",
     )
-    # Scoped to the signed-in patient in __init__; nothing by default.
+    # Scoped to the signed-in patient (context["patient"]); nothing without one.
     checkin = CheckInField(
         queryset=CheckIn.objects.none(),
         required=False,
@@ -286,12 +286,6 @@ class EntrySerializer(StrictModelSerializer):
             "analgesic_taken": {"help_text": "Pain medicine taken since the last entry."},
             "note": {"help_text": "Free text, up to 2000 characters."},
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        patient = self.context.get("patient")
-        if patient is not None:
-            self.fields["checkin"].queryset = CheckIn.objects.filter(procedure__patient=patient)
 
     @extend_schema_field(serializers.IntegerField(help_text="Whole minutes since the block."))
     def get_minutes_after_block(self, entry):
