@@ -14,8 +14,6 @@ not retried, and nothing is switched off, the key may be fixed for the next aler
 
 import logging
 
-from django.conf import settings
-
 from notifications import config
 from notifications.transports import _common
 from notifications.transports.base import Message, SendResult, Transport
@@ -30,14 +28,6 @@ logger = logging.getLogger("notifications.transports")
 _client = _common.JsonClient()
 
 
-def events_url() -> tuple[str, str]:
-    """``PAGERDUTY_EVENTS_URL``: (value, problem)."""
-    url = (settings.PAGERDUTY_EVENTS_URL or "").strip()
-    if not url.startswith(("https://", "http://")):
-        return url, f"PAGERDUTY_EVENTS_URL must start with https://, not {url!r}"
-    return url, ""
-
-
 class PagerDutyTransport(Transport):
     """One clinic's PagerDuty service per message: the routing key is in the event."""
 
@@ -45,11 +35,11 @@ class PagerDutyTransport(Transport):
 
     def is_configured(self) -> bool:
         # The key belongs to each clinic; only the URL is ours.
-        return not events_url()[1]
+        return not config.pagerduty_events_url()[1]
 
     def send(self, message: Message) -> SendResult:
         """POST ``message.extra["event"]``, an Events API v2 event, as it is."""
-        url, problem = events_url()
+        url, problem = config.pagerduty_events_url()
         if problem:
             raise _common.not_configured(LABEL, problem)
         event = message.extra["event"]

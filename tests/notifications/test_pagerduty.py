@@ -6,6 +6,7 @@ left out, by pytest-httpserver.
 """
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from django.conf import settings
 from standardwebhooks import Webhook
 from werkzeug import Response
 
-from notifications import messages
+from notifications import config, messages
 from notifications.models import (
     Alert,
     AlertSettings,
@@ -314,9 +315,12 @@ def test_pagerduty_unreachable_is_temporary(settings, closed_port, clean_channel
     assert failed.value.error_code == "ConnectionError"
 
 
-def test_a_malformed_events_url_is_ours_to_fix_and_temporary(settings, clean_channel_env):
+def test_a_malformed_events_url_is_ours_to_fix_and_temporary(settings, clean_channel_env, caplog):
     settings.PAGERDUTY_EVENTS_URL = "events.pagerduty.com/v2/enqueue"
 
+    with caplog.at_level(logging.WARNING, logger="notifications"):
+        config.warn_about_missing_channels()
+    assert "PagerDuty disabled: PAGERDUTY_EVENTS_URL must start with https://" in caplog.text
     assert not PagerDutyTransport().is_configured()
     with pytest.raises(TransportError) as failed:
         PagerDutyTransport().send(event_message())
