@@ -479,6 +479,12 @@ WEB_LINK_MAX_DAYS = env.int("WEB_LINK_MAX_DAYS", default=45)
 # public https hosts, so a webhook URL cannot reach inside the network
 # (notifications/transports/webhook.py check_url).
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+# PagerDuty's Events API v2 (notifications/transports/pagerduty.py): each clinic that sets its
+# service's integration key gets trigger, acknowledge and resolve events there. Only staging
+# and tests change the URL, to a local receiver.
+PAGERDUTY_EVENTS_URL = env.str(
+    "PAGERDUTY_EVENTS_URL", default="https://events.pagerduty.com/v2/enqueue"
+)
 # The local outbox (notifications/outbox.py): push, SMS and e-mail are kept and listed on the
 # dashboard's outbox page instead of sent. On in DEBUG, so that `make run` shows a reminder
 # and a page with no provider set up; off otherwise unless set (a test set-up, a training copy).

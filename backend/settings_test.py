@@ -34,6 +34,10 @@ if REDIS_URL:
 # The webhook tests post to a local receiver (pytest-httpserver, http on 127.0.0.1);
 # tests of the refusal turn this off.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+# Never PagerDuty itself: a test that forgets its local receiver (the ``pagerduty`` fixture)
+# gets a refused connection here (the discard port), not an incident at a real service. A
+# worker process a test starts is given its receiver's URL in the environment.
+PAGERDUTY_EVENTS_URL = os.environ.get("PAGERDUTY_EVENTS_URL", "http://127.0.0.1:9/v2/enqueue")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

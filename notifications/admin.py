@@ -139,6 +139,7 @@ class AlertSettingsAdmin(admin.ModelAdmin):
         "emergency_delay_seconds",
         "urgent_delay_seconds",
         "webhook_url",
+        "webhook_include_rule",
         "fallback_phone",
         "fallback_email",
     ]
@@ -147,7 +148,8 @@ class AlertSettingsAdmin(admin.ModelAdmin):
         return ["clinic"] if obj else []
 
     def save_model(self, request, obj, form, change):
-        # The webhook secret is not shown here; it is set through the API, write-only.
+        # The webhook secret and the PagerDuty key are not shown here; they are set through
+        # the API or the dashboard, write-only.
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "clinic"}
         found = clinic_settings.update_alert_settings(obj.clinic, by=request.user, **changes)
         obj.pk = found.pk

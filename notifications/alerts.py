@@ -105,7 +105,7 @@ def _raise(procedure: Procedure, finding: Finding, now: datetime):
     live.save()
     _event(live, AlertEventKind.RAISED, now, finding=finding, detail=finding.reason)
     step = live.escalation_step
-    return live, _page(live, paging.ESCALATED, step, now, alerting, first_recipients=True)
+    return live, _page(live, paging.ESCALATED, step, now, alerting, raised=True)
 
 
 _LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
@@ -136,15 +136,16 @@ def escalation_delay(alerting: AlertSettings, finding_or_alert) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _page(alert, event: str, step: int, now, alerting: AlertSettings, *, first_recipients=False):
-    pages = paging.pages_for_step(alert, 0 if first_recipients else step, now, alerting)
+def _page(alert, event: str, step: int, now, alerting: AlertSettings, *, raised=False):
+    """The step's pages; an alert ``raised`` by a worse finding pages step 0's people again."""
+    pages = paging.pages_for_step(alert, 0 if raised else step, now, alerting)
     if pages:
         names = sorted({str(p.staff_id or "fallback contact") for p in pages})
         _event(alert, AlertEventKind.PAGED, now, detail=f"step {step}: staff {', '.join(names)}")
     else:
         log.error("alert %s: nobody can be paged at step %s", alert.pk, step)
         _event(alert, AlertEventKind.NO_RECIPIENT, now, detail=f"step {step}: nobody reachable")
-    return paging.page_deliveries(alert, event, step, pages, now, alerting)
+    return paging.page_deliveries(alert, event, step, pages, now, alerting, raised=raised)
 
 
 def _page_last_time(alert, now, alerting: AlertSettings):
@@ -256,7 +257,7 @@ def acknowledge_alert(alert: Alert, user) -> Alert:
     alert.save()
     _stop_paging(alert)
     _event(alert, AlertEventKind.ACKNOWLEDGED, now, actor=user)
-    _notify_webhook(alert, paging.ACKNOWLEDGED, now)
+    _notify_paging_systems(alert, paging.ACKNOWLEDGED, now)
     return alert
 
 
@@ -296,7 +297,7 @@ def resolve_alert(alert: Alert, user, note: str) -> Alert:
     if unacknowledged:  # the record says both: someone took it, and closed it
         _event(alert, AlertEventKind.ACKNOWLEDGED, now, actor=user, detail="on resolving")
     _event(alert, AlertEventKind.RESOLVED, now, actor=user, detail=note)
-    _notify_webhook(alert, paging.RESOLVED, now)
+    _notify_paging_systems(alert, paging.RESOLVED, now)
     return alert
 
 
@@ -306,9 +307,9 @@ def _stop_paging(alert: Alert) -> None:
     ).update(status=DeliveryStatus.CANCELLED, lease_until=None)
 
 
-def _notify_webhook(alert: Alert, event: str, now: datetime) -> None:
+def _notify_paging_systems(alert: Alert, event: str, now: datetime) -> None:
     alerting = alert_settings_of(alert.clinic_id)
     rows = Delivery.objects.bulk_create(
-        paging.webhook_deliveries(alert, event, alert.escalation_step, now, alerting)
+        paging.event_deliveries(alert, event, alert.escalation_step, now, alerting)
     )
     transaction.on_commit(partial(enqueue, rows))

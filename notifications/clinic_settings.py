@@ -2,12 +2,13 @@
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from diary import rules, rulesets
 from diary.models import Clinic
 from diary.services import DiaryError
-from notifications.models import AlertSettings
+from notifications.models import PAGERDUTY_ROUTING_KEY, AlertSettings
 from notifications.oncall import coverage_warnings
 from notifications.transports import webhook
 
@@ -20,6 +21,8 @@ ALERTING_FIELDS = {
     "urgent_delay_seconds",
     "webhook_url",
     "webhook_secret",
+    "webhook_include_rule",
+    "pagerduty_routing_key",
     "fallback_phone",
     "fallback_email",
     "max_escalation_steps",
@@ -40,8 +43,8 @@ def alert_settings_of(clinic: Clinic | int) -> AlertSettings:
 
 
 def settings_of(clinic: Clinic, now: datetime) -> dict:
-    """Everything the clinic page shows. The webhook secret is not in it, only whether
-    one is set: nothing that renders this can leak it."""
+    """Everything the clinic page shows. The webhook secret and the PagerDuty routing key
+    are not in it, only whether each is set: nothing that renders this can leak them."""
     alerting = alert_settings_of(clinic)
     rule_set = rulesets.active_rule_set(clinic)
     return {
@@ -53,6 +56,8 @@ def settings_of(clinic: Clinic, now: datetime) -> dict:
         "urgent_delay_seconds": alerting.urgent_delay_seconds,
         "webhook_url": alerting.webhook_url,
         "webhook_secret_set": bool(alerting.webhook_secret),
+        "webhook_include_rule": alerting.webhook_include_rule,
+        "pagerduty_routing_key_set": bool(alerting.pagerduty_routing_key),
         "fallback_phone": alerting.fallback_phone,
         "fallback_email": alerting.fallback_email,
         "max_escalation_steps": alerting.max_escalation_steps,
@@ -106,6 +111,8 @@ def update_alert_settings(
                 webhook.check_url(changes[name])  # checked again at each send
             except webhook.UnsafeWebhookURL as refused:
                 raise DiaryError(name, str(refused)) from None
+        if name == "pagerduty_routing_key" and changes[name]:
+            check_routing_key(changes[name])
         setattr(alerting, name, changes[name])
     if alerting.pk is None or ALERTING_FIELDS & set(changes):
         # The model's own checks (E.164, e-mail, URL) too, for callers other than the API.
@@ -129,6 +136,14 @@ def check_delay(name: str, value, minimum: int = MIN_DELAY_SECONDS) -> None:
         raise DiaryError(name, "Must be a whole number of seconds.")
     if not minimum <= value <= MAX_DELAY_SECONDS:
         raise DiaryError(name, f"Must be between {minimum} and {MAX_DELAY_SECONDS}.")
+
+
+def check_routing_key(value) -> None:
+    """A PagerDuty Events API v2 integration key: 32 letters and digits."""
+    try:
+        PAGERDUTY_ROUTING_KEY(value)
+    except ValidationError as wrong:
+        raise DiaryError("pagerduty_routing_key", wrong.messages[0]) from None
 
 
 def check_steps(value) -> None:

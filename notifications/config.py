@@ -304,6 +304,15 @@ def warn_about_short_leases() -> None:
         )
 
 
+def pagerduty_events_url() -> tuple[str, str]:
+    """``PAGERDUTY_EVENTS_URL`` (a Django setting: it has a default and no secret):
+    (value, problem)."""
+    url = (getattr(settings, "PAGERDUTY_EVENTS_URL", "") or "").strip()
+    if not url.startswith(("https://", "http://")):
+        return url, f"PAGERDUTY_EVENTS_URL must start with https://, not {url!r}"
+    return url, ""
+
+
 def warn_about_missing_channels() -> None:
     """Log one WARNING per channel that cannot send, saying which setting is missing.
 
@@ -312,6 +321,10 @@ def warn_about_missing_channels() -> None:
     missing: one INFO line says where their messages go instead.
     """
     readers = [("Push (FCM)", fcm), ("Push (APNs)", apns), ("SMS", twilio), ("E-mail", email)]
+    # Each clinic brings its own PagerDuty key; only a broken URL stops every clinic's events.
+    problem = pagerduty_events_url()[1]
+    if problem:
+        logger.warning("PagerDuty disabled: %s", problem)
     if getattr(settings, "OUTBOX_CHANNEL", False):
         logger.info(
             "Local outbox on: push, SMS and e-mail are kept, not sent; see %s/dashboard/outbox/",

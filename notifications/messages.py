@@ -6,6 +6,8 @@ carries the patient's link to the web check-in, never a symptom or a score. The 
 wording with its link fits one GSM-7 SMS segment (160 characters).
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
@@ -86,8 +88,13 @@ def alert_page_message(*, alert, delivery) -> Message:
     )
 
 
-def webhook_message(*, alert, delivery, secret: str) -> Message:
-    """The paging system's JSON event, signed with the clinic's secret by the transport."""
+def webhook_message(*, alert, delivery, secret: str, include_rule: bool = True) -> Message:
+    """The paging system's JSON event, signed with the clinic's secret by the transport.
+
+    ``include_rule`` off leaves out "rule": the rule's code ("saddle_numbness") says what the
+    patient reported, which a clinic may not want in a paging system outside its records.
+    The transport signs the body as sent, so the signature covers it either way.
+    """
     payload = {
         "event": f"alert.{delivery.event}",
         "alert": {
@@ -102,6 +109,8 @@ def webhook_message(*, alert, delivery, secret: str) -> Message:
         },
         "clinic": alert.clinic.name,
     }
+    if not include_rule:
+        del payload["alert"]["rule"]
     return Message(
         address=delivery.address,
         title="",
@@ -109,4 +118,64 @@ def webhook_message(*, alert, delivery, secret: str) -> Message:
         url=alert_url(alert.pk),
         collapse_id=f"alert-{alert.pk}-{delivery.step}-{delivery.event}",
         extra={"payload": payload, "secret": secret},
+    )
+
+
+# Our alert events (paging.TRIGGERED, …) as PagerDuty's event actions. An escalated event
+# reaches PagerDuty only for an alert raised by a worse finding (paging.py): a step of our
+# escalation is not sent, PagerDuty escalates by its own policy.
+PAGERDUTY_ACTIONS = {
+    "triggered": "trigger",
+    "escalated": "trigger",
+    "acknowledged": "acknowledge",
+    "resolved": "resolve",
+}
+PAGERDUTY_SEVERITIES = {"emergency": "critical", "urgent": "error"}
+
+
+def pagerduty_dedup_key(alert_id: int) -> str:
+    """One incident per alert at PagerDuty: every event of the alert names it."""
+    return f"alert-{alert_id}"
+
+
+def pagerduty_message(*, alert, delivery, routing_key: str) -> Message:
+    """An Events API v2 event for the clinic's PagerDuty service.
+
+    https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
+    A trigger says what a page says (severity, clinic, link) and nothing of the patient: no
+    name, number, symptom or rule, as PagerDuty is outside the clinic's records. Acknowledge
+    and resolve carry only the routing and dedup keys, which is all PagerDuty reads of them.
+    """
+    url = alert_url(alert.pk)
+    action = PAGERDUTY_ACTIONS[delivery.event]
+    event = {
+        "routing_key": routing_key,
+        "event_action": action,
+        "dedup_key": pagerduty_dedup_key(alert.pk),
+    }
+    if action == "trigger":
+        severity = "Emergency" if alert.severity == "emergency" else "Urgent"
+        event["payload"] = {
+            "summary": f"{severity} alert for a patient of {alert.clinic.name}: "
+            f"open the dashboard. {url}",
+            "source": urlsplit(settings.SITE_URL).hostname or "pain-diary",
+            "severity": PAGERDUTY_SEVERITIES[alert.severity],
+            "timestamp": alert.created_at.isoformat(),
+            "component": "pain-diary",
+            "custom_details": {
+                "alert_id": alert.pk,
+                "escalation_step": delivery.step,
+                "url": url,
+            },
+        }
+        event["links"] = [{"href": url, "text": "Open the alert on the dashboard"}]
+        event["client"] = TITLE
+        event["client_url"] = url
+    return Message(
+        address=delivery.address,
+        title="",
+        body="",
+        url=url,
+        collapse_id=f"alert-{alert.pk}-{delivery.step}-{delivery.event}",
+        extra={"event": event},
     )

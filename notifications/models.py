@@ -2,6 +2,7 @@
 channel preferences. The database says what must be sent; the broker only says "now"."""
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -13,8 +14,11 @@ class Channel(models.TextChoices):
     SMS = "sms"
     EMAIL = "email"
     WEBHOOK = "webhook"
+    PAGERDUTY = "pagerduty"
 
 
+# The channels a patient is reached on (their channel order); the others page staff.
+PATIENT_CHANNELS = (Channel.PUSH, Channel.SMS, Channel.EMAIL)
 DEFAULT_CHANNEL_ORDER = "push,sms,email"
 
 
@@ -23,6 +27,7 @@ class Purpose(models.TextChoices):
     REREMINDER = "checkin_rereminder", "check-in re-reminder"
     ALERT_PAGE = "alert_page", "alert page to staff"
     ALERT_WEBHOOK = "alert_webhook", "alert event to the clinic's webhook"
+    ALERT_PAGERDUTY = "alert_pagerduty", "alert event to the clinic's PagerDuty service"
     START_LINK = "diary_start_link", "diary start link to the patient"
 
 
@@ -81,7 +86,7 @@ class Delivery(models.Model):
     # The check-in's plan_version when this was planned: re-planned means not wanted.
     checkin_version = models.PositiveIntegerField(null=True, blank=True)
     purpose = models.CharField(max_length=24, choices=Purpose.choices)
-    channel = models.CharField(max_length=8, choices=Channel.choices)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
     device = models.ForeignKey(
         Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
@@ -229,6 +234,14 @@ class StaffDevice(models.Model):
         return f"{self.platform} device of {self.user}"
 
 
+# An Events API v2 integration (or routing) key: 32 letters and digits.
+PAGERDUTY_ROUTING_KEY = RegexValidator(
+    r"^[A-Za-z0-9]{32}$",
+    "A PagerDuty integration key is 32 letters and digits (the service's Events API v2 "
+    "integration key).",
+)
+
+
 class AlertSettings(models.Model):
     """How a clinic is paged: escalation delays, its webhook, who to call when nobody is."""
 
@@ -242,6 +255,17 @@ class AlertSettings(models.Model):
     webhook_url = models.URLField(blank=True, help_text="Paging system's endpoint (JSON POST).")
     webhook_secret = models.CharField(
         max_length=200, blank=True, help_text="Signs each POST: X-Signature-256."
+    )
+    # Default on: receivers built before the option existed may read "rule".
+    webhook_include_rule = models.BooleanField(
+        default=True, help_text="Whether the webhook's body names the rule that raised the alert."
+    )
+    pagerduty_routing_key = models.CharField(
+        max_length=32,
+        blank=True,
+        validators=[PAGERDUTY_ROUTING_KEY],
+        help_text="The Events API v2 integration key of the clinic's PagerDuty service; "
+        "blank: PagerDuty is not used.",
     )
     fallback_phone = models.CharField(max_length=16, blank=True, validators=[E164])
     fallback_email = models.EmailField(blank=True)
@@ -404,7 +428,7 @@ class OutboxMessage(models.Model):
 
     clinic = models.ForeignKey(Clinic, null=True, on_delete=models.CASCADE, related_name="outbox")
     delivery = models.ForeignKey(Delivery, null=True, on_delete=models.SET_NULL, related_name="+")
-    channel = models.CharField(max_length=8, choices=Channel.choices)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
     address = models.CharField(max_length=512)
     title = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)

@@ -116,12 +116,31 @@ def staff_deliveries(alert: Alert, event: str, user_id: int, now) -> list:
     ]
 
 
-def page_deliveries(alert: Alert, event: str, step: int, pages: list[Page], now, alerting):
-    """Unsaved delivery rows: one per page, plus the clinic's webhook when it has one."""
+def page_deliveries(
+    alert: Alert, event: str, step: int, pages: list[Page], now, alerting, *, raised=False
+):
+    """Unsaved delivery rows: one per page, plus the clinic's webhook when it has one, and
+    its PagerDuty service when the alert is new or ``raised`` by a worse finding.
+
+    Why PagerDuty hears of no escalation step: it escalates an unacknowledged incident by
+    the service's own policy, and a second trigger with the same dedup key would only add a
+    line to the incident's log. A raise does send one, for the new severity in that log.
+    """
     rows = [
         _delivery(alert, event, step, page.target, now, staff_id=page.staff_id) for page in pages
     ]
-    return rows + webhook_deliveries(alert, event, step, now, alerting)
+    rows += webhook_deliveries(alert, event, step, now, alerting)
+    if event == TRIGGERED or raised:
+        rows += pagerduty_deliveries(alert, event, step, now, alerting)
+    return rows
+
+
+def event_deliveries(alert, event: str, step: int, now, alerting: AlertSettings):
+    """Unsaved delivery rows telling the clinic's paging systems (its webhook, its PagerDuty
+    service) that the alert was acknowledged or resolved."""
+    return webhook_deliveries(alert, event, step, now, alerting) + pagerduty_deliveries(
+        alert, event, step, now, alerting
+    )
 
 
 def webhook_deliveries(alert, event: str, step: int, now, alerting: AlertSettings):
@@ -129,6 +148,17 @@ def webhook_deliveries(alert, event: str, step: int, now, alerting: AlertSetting
         return []
     target = Target(Channel.WEBHOOK, alerting.webhook_url)
     return [_delivery(alert, event, step, target, now, purpose=Purpose.ALERT_WEBHOOK)]
+
+
+def pagerduty_deliveries(alert, event: str, step: int, now, alerting: AlertSettings):
+    """The event for the clinic's PagerDuty service, when it set a routing key. The key is
+    read again at send time (a changed key gets every event sent after the change), so the
+    row keeps only its last four characters, as every log line would."""
+    key = alerting.pagerduty_routing_key
+    if not key:
+        return []
+    target = Target(Channel.PAGERDUTY, f"…{key[-4:]}")
+    return [_delivery(alert, event, step, target, now, purpose=Purpose.ALERT_PAGERDUTY)]
 
 
 def _delivery(alert, event, step, target: Target, now, *, staff_id=None, purpose=None):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from notifications.models import DEFAULT_CHANNEL_ORDER, Channel
+from notifications.models import DEFAULT_CHANNEL_ORDER, PATIENT_CHANNELS, Channel
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ def parse_order(order: str) -> list[str]:
     """``"sms, push"`` → ``["sms", "push"]``: known channels, each once, in the given order."""
     seen = []
     for name in (part.strip() for part in order.split(",")):
-        if name in Channel.values and name not in seen:
+        # Only the patient's channels: webhook and pagerduty page staff, never a patient.
+        if name in PATIENT_CHANNELS and name not in seen:
             seen.append(name)
     return seen
 

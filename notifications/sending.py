@@ -15,7 +15,7 @@ from notifications.breaker import guarded_send
 from notifications.models import REMINDER_PURPOSES, Delivery, Purpose
 from notifications.transports.base import Message, SendResult, Transport, TransportError
 
-_PAGES = (Purpose.ALERT_PAGE, Purpose.ALERT_WEBHOOK)
+_PAGES = (Purpose.ALERT_PAGE, Purpose.ALERT_WEBHOOK, Purpose.ALERT_PAGERDUTY)
 
 
 def kind_of(delivery: Delivery) -> str:

@@ -508,8 +508,17 @@ def _alert_message(delivery: Delivery):
     alert = delivery.alert
     if delivery.channel == Channel.WEBHOOK:
         # Read at send time: a rotated secret signs every event sent after the rotation.
-        secret = alert_settings_of(alert.clinic_id).webhook_secret
-        return messages.webhook_message(alert=alert, delivery=delivery, secret=secret)
+        alerting = alert_settings_of(alert.clinic_id)
+        return messages.webhook_message(
+            alert=alert,
+            delivery=delivery,
+            secret=alerting.webhook_secret,
+            include_rule=alerting.webhook_include_rule,
+        )
+    if delivery.channel == Channel.PAGERDUTY:
+        # Read at send time too: a replaced key gets every event sent after the change.
+        key = alert_settings_of(alert.clinic_id).pagerduty_routing_key
+        return messages.pagerduty_message(alert=alert, delivery=delivery, routing_key=key)
     return messages.alert_page_message(alert=alert, delivery=delivery)
 
 

@@ -2,7 +2,12 @@ from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
-from diary.api.fields import StrictCharField, StrictIntegerField, StrictSerializerMixin
+from diary.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializerMixin,
+)
 from diary.api.serializers import DeviceSerializer
 from diary.models import E164, EMERGENCY_NUMBER
 from notifications.clinic_settings import (
@@ -11,7 +16,7 @@ from notifications.clinic_settings import (
     MIN_DELAY_SECONDS,
     MIN_ESCALATION_STEPS,
 )
-from notifications.models import OnCallShift, StaffDevice
+from notifications.models import PAGERDUTY_ROUTING_KEY, OnCallShift, StaffDevice
 from notifications.oncall import display_name
 
 HTTP_URL = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
@@ -128,6 +133,22 @@ class ClinicSettingsSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     webhook_secret_set = serializers.BooleanField(
         read_only=True, help_text="Whether a webhook secret is set."
+    )
+    webhook_include_rule = StrictBooleanField(
+        help_text="Whether the webhook's body names the rule that raised the alert "
+        "(alert.rule, e.g. 'fever'); default true. False leaves it out."
+    )
+    pagerduty_routing_key = StrictCharField(
+        write_only=True,
+        allow_blank=True,
+        max_length=32,
+        validators=[PAGERDUTY_ROUTING_KEY],
+        help_text="The Events API v2 integration key of the clinic's PagerDuty service (32 "
+        "letters and digits): alerts are triggered, acknowledged and resolved there. '' to "
+        "stop. Never read back.",
+    )
+    pagerduty_routing_key_set = serializers.BooleanField(
+        read_only=True, help_text="Whether a PagerDuty routing key is set."
     )
     fallback_phone = StrictCharField(
         allow_blank=True,

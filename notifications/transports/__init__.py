@@ -2,6 +2,7 @@
 
 from notifications.transports.base import Message, SendResult, Transport, TransportError
 from notifications.transports.email import EmailTransport
+from notifications.transports.pagerduty import PagerDutyTransport
 from notifications.transports.push_apns import ApnsTransport
 from notifications.transports.push_fcm import FcmTransport
 from notifications.transports.sms_twilio import TwilioSmsTransport
@@ -13,6 +14,7 @@ __all__ = [
     "EmailTransport",
     "FcmTransport",
     "Message",
+    "PagerDutyTransport",
     "PushTransport",
     "SendResult",
     "Transport",
@@ -55,6 +57,7 @@ TRANSPORTS: dict[str, Transport] = {
     "sms": TwilioSmsTransport(),
     "email": EmailTransport(),
     "webhook": WebhookTransport(),
+    "pagerduty": PagerDutyTransport(),
 }
 
 

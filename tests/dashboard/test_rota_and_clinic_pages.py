@@ -124,6 +124,7 @@ def settings_body(**fields):
         "urgent_delay_seconds": "900",
         "webhook_url": "",
         "webhook_secret": "",
+        "webhook_include_rule": "on",  # ticked, as the page renders it by default
         "fallback_phone": "",
         "fallback_email": "",
         **fields,
@@ -165,6 +166,11 @@ def test_mara_caps_escalation_at_three_steps_from_the_clinic_page(as_mara_page, 
         ({"emergency_number": "9-9-9"}, "emergency_number", "Digits only"),
         ({"urgent_delay_seconds": "1"}, "urgent_delay_seconds", ""),
         ({"fallback_phone": "0207"}, "fallback_phone", ""),
+        (
+            {"pagerduty_routing_key": "not-a-key"},
+            "pagerduty_routing_key",
+            "A PagerDuty integration key is 32 letters and digits",
+        ),
     ],
 )
 def test_a_wrong_setting_is_named_and_nothing_changes(as_mara_page, north, fields, field, words):
@@ -202,3 +208,47 @@ def test_the_webhook_secret_is_never_shown(as_mara_page, north, paging_hosts_res
     page = as_mara_page.get("/dashboard/clinic/").content.decode()
     assert AlertSettings.objects.get(clinic=north).webhook_secret == "a-very-secret-value-123"
     assert "a-very-secret-value-123" not in page
+
+
+NORTHS_PAGERDUTY_KEY = "e93facc04764012d7bfb002500d5d1a6"
+
+
+def test_mara_sends_north_s_alerts_to_pagerduty_and_the_key_is_never_shown(as_mara_page, north):
+    page = as_mara_page.get("/dashboard/clinic/").content.decode()
+    assert "None is set: PagerDuty is not used." in page
+
+    sent = as_mara_page.post(
+        "/dashboard/clinic/", settings_body(pagerduty_routing_key=NORTHS_PAGERDUTY_KEY)
+    )
+
+    assert sent.status_code == 302, sent.content[:3000]
+    assert AlertSettings.objects.get(clinic=north).pagerduty_routing_key == NORTHS_PAGERDUTY_KEY
+    page = as_mara_page.get("/dashboard/clinic/").content.decode()
+    assert "A key is set: alerts go to PagerDuty." in page
+    assert NORTHS_PAGERDUTY_KEY not in page
+    # Saved again with the key's box left empty: the key stays.
+    as_mara_page.post("/dashboard/clinic/", settings_body(urgent_delay_seconds="600"))
+    assert AlertSettings.objects.get(clinic=north).pagerduty_routing_key == NORTHS_PAGERDUTY_KEY
+
+
+def test_mara_stops_pagerduty_from_the_clinic_page(as_mara_page, north):
+    AlertSettings.objects.create(clinic=north, pagerduty_routing_key=NORTHS_PAGERDUTY_KEY)
+
+    sent = as_mara_page.post("/dashboard/clinic/", settings_body(remove_pagerduty_routing_key="on"))
+
+    assert sent.status_code == 302, sent.content[:3000]
+    assert AlertSettings.objects.get(clinic=north).pagerduty_routing_key == ""
+
+
+def test_mara_leaves_the_rule_out_of_the_webhook_from_the_clinic_page(as_mara_page, north):
+    page = as_mara_page.get("/dashboard/clinic/").content.decode()
+    assert 'id="id_webhook_include_rule" checked' in page
+
+    body = settings_body()
+    del body["webhook_include_rule"]  # the box unticked: a browser sends nothing for it
+    sent = as_mara_page.post("/dashboard/clinic/", body)
+
+    assert sent.status_code == 302, sent.content[:3000]
+    assert AlertSettings.objects.get(clinic=north).webhook_include_rule is False
+    page = as_mara_page.get("/dashboard/clinic/").content.decode()
+    assert 'id="id_webhook_include_rule" checked' not in page

@@ -535,3 +535,68 @@ def test_a_worker_killed_mid_send_still_yields_exactly_one_page_per_recipient_pe
         assert delivery.attempts_log.count() == 1
     [in_flight_row] = sent.filter(channel=Channel.WEBHOOK, step=0, event="triggered")
     assert in_flight_row.attempts == 2
+
+
+def test_north_s_pagerduty_incident_is_triggered_retried_once_acknowledged_and_resolved(
+    requires_postgres,
+    broker,
+    tmp_path,
+    httpserver,
+    smtp,
+    env,
+    north,
+    rota,
+    nurse_nia,
+    anas_block,
+    as_ana,
+    as_nia,
+    settings,
+):
+    """PagerDuty is busy at the first try (429): the real worker tries again through the
+    broker, and the incident it opens is acknowledged and resolved by Nia's taps, one
+    incident throughout."""
+    from tests.notifications.conftest import NORTHS_PAGERDUTY_KEY, PAGERDUTY_PATH
+    from tests.notifications.pagerduty_receiver import RATE_LIMITED, PagerDutyReceiver
+
+    pagerduty = PagerDutyReceiver(routing_key=NORTHS_PAGERDUTY_KEY)
+    pagerduty.script(RATE_LIMITED)
+    httpserver.expect_request(PAGERDUTY_PATH, method="POST").respond_with_handler(pagerduty.handle)
+    AlertSettings.objects.create(
+        clinic=north,
+        emergency_delay_seconds=NEVER_DURING_A_TEST,
+        urgent_delay_seconds=NEVER_DURING_A_TEST,
+        pagerduty_routing_key=NORTHS_PAGERDUTY_KEY,
+    )
+    events_url = httpserver.url_for(PAGERDUTY_PATH)
+    settings.PAGERDUTY_EVENTS_URL = events_url  # this process plans; the worker sends
+
+    with running(broker, tmp_path, {**env, "PAGERDUTY_EVENTS_URL": events_url}) as sender:
+        sender.wait_ready()
+        alert = assert_told_to_go_to_the_emergency_department(
+            report_bowel_or_bladder_change(as_ana, anas_block)
+        )
+        wait_for(
+            lambda: pagerduty.answers == [429, 202],
+            timeout=30,
+            what="the trigger, retried after PagerDuty's 429",
+            log=sender.log,
+        )
+        assert as_nia.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 200
+        wait_for(lambda: pagerduty.actions[-1:] == ["acknowledge"], timeout=30, what="acknowledge")
+        note = {"note": "Seen in the emergency department; MRI booked."}
+        resolved = as_nia.post(f"/api/v1/alerts/{alert.pk}/resolve/", note, format="json")
+        assert resolved.status_code == 200, resolved.content
+        wait_for(lambda: pagerduty.actions[-1:] == ["resolve"], timeout=30, what="resolve")
+
+    assert pagerduty.actions == ["trigger", "trigger", "acknowledge", "resolve"]
+    assert {event["dedup_key"] for _, event in pagerduty.events} == {f"alert-{alert.pk}"}
+    [incident] = pagerduty.incidents.values()
+    assert (incident.status, incident.severity) == ("resolved", "critical")
+    for raw, _ in pagerduty.events:
+        assert "Ana" not in raw.decode() and "bowel" not in raw.decode(), raw
+    rows = Delivery.objects.filter(alert=alert, channel=Channel.PAGERDUTY)
+    assert sorted(rows.values_list("event", "status", "attempts")) == [
+        ("acknowledged", "sent", 1),
+        ("resolved", "sent", 1),
+        ("triggered", "sent", 2),
+    ]

@@ -396,3 +396,76 @@ def anas_phone(ana):
 @pytest.fixture
 def anas_tablet(ana):
     return diary_services.register_device(patient=ana, platform="fcm", token=ANAS_TABLET_TOKEN)[0]
+
+
+# --- Alerts raised from Ana's phone: the rota, the paging channels, her reports -----------
+# Shared by the alert tests (test_alerts) and the PagerDuty tests (test_pagerduty).
+
+import uuid  # noqa: E402
+
+from notifications.models import OnCallShift  # noqa: E402
+
+
+@pytest.fixture
+def rota(north, nurse_nia, ravi, mara, dr_cole):
+    """Nia primary and Ravi backup, all day; everyone has an e-mail address."""
+    for user, address in (
+        (nurse_nia, "nia@north.example.org"),
+        (dr_cole, "cole@north.example.org"),
+    ):
+        user.email = address
+        user.save(update_fields=["email"])
+    day = (BLOCK - timedelta(hours=12), BLOCK + timedelta(days=3))
+    OnCallShift.objects.create(
+        clinic=north, user=nurse_nia, role="primary", starts_at=day[0], ends_at=day[1]
+    )
+    OnCallShift.objects.create(
+        clinic=north, user=ravi, role="backup", starts_at=day[0], ends_at=day[1]
+    )
+
+
+@pytest.fixture
+def paging(smtp_settings, clean_channel_env, rota):
+    """E-mail is the only staff channel configured, pointed at the local SMTP server."""
+    return smtp_settings
+
+
+@pytest.fixture
+def report(as_ana, clock, django_capture_on_commit_callbacks, enqueued):
+    """Ana's phone posts an entry ``hours`` after the block, with the answers given; the
+    clock stays at that moment."""
+
+    def post(block, hours, **answers):
+        clock.move_to(BLOCK + timedelta(hours=hours))
+        body = {
+            "client_id": str(uuid.uuid4()),
+            "procedure": block.id,
+            "recorded_at": (BLOCK + timedelta(hours=hours)).isoformat(),
+            "pain_score": 3,
+            **answers,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            response = as_ana.post("/api/v1/me/entries/", body, format="json")
+        assert response.status_code in (200, 201), response.content
+        return response.json()
+
+    return post
+
+
+# --- PagerDuty's Events API v2 on the local httpserver (pagerduty_receiver.py) -----------
+
+NORTHS_PAGERDUTY_KEY = "e93facc04764012d7bfb002500d5d1a6"
+PAGERDUTY_PATH = "/v2/enqueue"
+
+
+@pytest.fixture
+def pagerduty(httpserver, settings, clean_channel_env):
+    """PagerDuty's events endpoint played by the local ``httpserver``; North's service has
+    the integration key ``NORTHS_PAGERDUTY_KEY`` (set it on North's alert settings)."""
+    from tests.notifications.pagerduty_receiver import PagerDutyReceiver
+
+    receiver = PagerDutyReceiver(routing_key=NORTHS_PAGERDUTY_KEY)
+    settings.PAGERDUTY_EVENTS_URL = httpserver.url_for(PAGERDUTY_PATH)
+    clean_channel_env.setenv("NOTIFY_HTTP_TIMEOUT", "5")
+    httpserver.expect_request(PAGERDUTY_PATH, method="POST").respond_with_handler(receiver.handle)
+    return receiver

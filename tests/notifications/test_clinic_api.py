@@ -8,6 +8,7 @@ import pytest
 
 from diary import services as diary_services
 from diary.models import Clinic, RuleSet
+from diary.services import DiaryError
 from notifications import clinic_settings
 from notifications.models import AlertSettings
 from tests.factories import StaffFactory
@@ -59,6 +60,8 @@ def test_nia_reads_north_s_defaults(as_nia):
         "urgent_delay_seconds": 900,
         "webhook_url": "",
         "webhook_secret_set": False,
+        "webhook_include_rule": True,
+        "pagerduty_routing_key_set": False,
         "fallback_phone": "",
         "fallback_email": "",
         "max_escalation_steps": 5,
@@ -132,6 +135,15 @@ def test_mara_shortens_the_escalation_delays(as_mara, north):
         ({"fallback_email": "duty desk"}, "fallback_email"),
         ({"timezone": "Europe/Paris"}, "timezone"),
         ({"webhook_secret_set": True}, "webhook_secret_set"),
+        ({"webhook_include_rule": "false"}, "webhook_include_rule"),
+        ({"pagerduty_routing_key": "R0123456789abcdef0123456789abcd"}, "pagerduty_routing_key"),
+        (
+            {"pagerduty_routing_key": "e93facc0-4764-012d-7bfb-002500d5d1a6"},
+            "pagerduty_routing_key",
+        ),
+        ({"pagerduty_routing_key": "e93facc04764012d7bfb002500d5d1a!"}, "pagerduty_routing_key"),
+        ({"pagerduty_routing_key": 12345}, "pagerduty_routing_key"),
+        ({"pagerduty_routing_key_set": True}, "pagerduty_routing_key_set"),
         ({"escalate_after": 60}, "escalate_after"),
         ({"rule_overrides": [1, 2]}, "rule_overrides"),
         ({"name": "South"}, "name"),
@@ -200,6 +212,64 @@ def test_changing_the_url_keeps_the_secret_and_an_empty_one_removes_it(as_mara, 
     response = as_mara.patch(CLINIC, {"webhook_secret": ""})
     assert response.json()["webhook_secret_set"] is False
     assert AlertSettings.objects.get(clinic=north).webhook_secret == ""
+
+
+# --- PagerDuty, and the rule in the webhook's body ------------------------------------
+
+PAGERDUTY_KEY = "e93facc04764012d7bfb002500d5d1a6"
+
+
+def test_mara_sets_north_s_pagerduty_key_and_it_is_never_read_back(as_mara, as_nia, north):
+    response = as_mara.patch(CLINIC, {"pagerduty_routing_key": PAGERDUTY_KEY})
+
+    assert response.status_code == 200, response.content
+    assert AlertSettings.objects.get(clinic=north).pagerduty_routing_key == PAGERDUTY_KEY
+    for answer in (response, as_mara.get(CLINIC), as_nia.get(CLINIC)):
+        assert PAGERDUTY_KEY not in answer.content.decode()
+        assert PAGERDUTY_KEY[-8:] not in answer.content.decode()
+        assert 'pagerduty_routing_key"' not in answer.content.decode()
+        assert answer.json()["pagerduty_routing_key_set"] is True
+
+
+def test_a_pasted_key_is_trimmed_and_an_empty_one_stops_pagerduty(as_mara, north):
+    as_mara.patch(CLINIC, {"pagerduty_routing_key": f"  {PAGERDUTY_KEY}\n"}, format="json")
+    assert AlertSettings.objects.get(clinic=north).pagerduty_routing_key == PAGERDUTY_KEY
+
+    as_mara.patch(CLINIC, {"urgent_delay_seconds": 600})
+    assert AlertSettings.objects.get(clinic=north).pagerduty_routing_key == PAGERDUTY_KEY
+
+    response = as_mara.patch(CLINIC, {"pagerduty_routing_key": ""})
+    assert response.json()["pagerduty_routing_key_set"] is False
+    assert AlertSettings.objects.get(clinic=north).pagerduty_routing_key == ""
+
+
+def test_nia_cannot_set_the_pagerduty_key(as_nia):
+    response = as_nia.patch(CLINIC, {"pagerduty_routing_key": PAGERDUTY_KEY})
+
+    assert response.status_code == 403
+    assert not AlertSettings.objects.exists()
+
+
+def test_a_bad_key_given_to_the_service_is_refused_by_name(north, mara):
+    with pytest.raises(DiaryError) as refused:
+        clinic_settings.update_alert_settings(
+            north, by=mara, pagerduty_routing_key="not-a-pagerduty-key"
+        )
+
+    assert refused.value.field == "pagerduty_routing_key"
+    assert "32 letters and digits" in refused.value.message
+    assert not AlertSettings.objects.exists()
+
+
+def test_mara_leaves_the_rule_out_of_the_webhook_and_back_in(as_mara, north):
+    response = as_mara.patch(CLINIC, {"webhook_include_rule": False}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["webhook_include_rule"] is False
+    assert AlertSettings.objects.get(clinic=north).webhook_include_rule is False
+
+    as_mara.patch(CLINIC, {"webhook_include_rule": True}, format="json")
+    assert AlertSettings.objects.get(clinic=north).webhook_include_rule is True
 
 
 @pytest.mark.parametrize(

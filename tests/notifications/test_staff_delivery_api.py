@@ -134,7 +134,8 @@ def test_dr_cole_sets_ana_s_channel_order_and_the_next_reminder_follows_it(
 
 @pytest.mark.parametrize(
     "order",
-    ["fax", "sms,fax", "sms,sms", "", " , ", "SMS", 5, None, ["sms"]],
+    # webhook and pagerduty are channels, but they page staff: never a patient's.
+    ["fax", "sms,fax", "sms,sms", "", " , ", "SMS", 5, None, ["sms"], "webhook", "sms,pagerduty"],
 )
 def test_a_channel_order_that_is_not_a_list_of_known_channels_is_refused(as_cole, ana, order):
     response = as_cole.patch(contact_url(ana), {"channel_order": order}, format="json")

@@ -104,8 +104,8 @@ def test_unconfigured_channels_are_off_and_each_warns_once(clean_channel_env, se
         "E-mail disabled: EMAIL_HOST is not set",
     ]
     assert all(r.levelno == logging.WARNING for r in caplog.records)
-    # The webhook needs no server setting: each clinic names its own URL.
-    assert [n for n, t in TRANSPORTS.items() if t.is_configured()] == ["webhook"]
+    # The webhook and PagerDuty need no server setting: each clinic names its own URL or key.
+    assert [n for n, t in TRANSPORTS.items() if t.is_configured()] == ["webhook", "pagerduty"]
     assert not FcmTransport().is_configured()
     assert not ApnsTransport().is_configured()
 
@@ -617,6 +617,7 @@ def test_registry_has_one_transport_per_channel():
         "sms": "sms",
         "email": "email",
         "webhook": "webhook",
+        "pagerduty": "pagerduty",
     }
     with pytest.raises(LookupError):
         get_transport("pager")

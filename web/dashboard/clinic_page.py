@@ -30,6 +30,7 @@ PLAIN_FIELDS = (
     "emergency_delay_seconds",
     "urgent_delay_seconds",
     "webhook_url",
+    "webhook_include_rule",
     "fallback_phone",
     "fallback_email",
     "max_escalation_steps",
@@ -56,6 +57,21 @@ class ClinicForm(forms.Form):
         widget=forms.PasswordInput(render_value=False),
     )
     remove_webhook_secret = forms.BooleanField(required=False, label="Remove the webhook secret")
+    webhook_include_rule = forms.BooleanField(
+        required=False,
+        label="Name the alert's rule (e.g. fever) in the webhook's body",
+        help_text="Untick to leave it out: the paging system then gets severity, state and link.",
+    )
+    pagerduty_routing_key = forms.CharField(
+        max_length=200,
+        required=False,
+        label="New PagerDuty integration key (leave empty to keep the current one)",
+        help_text="The Events API v2 integration key of your PagerDuty service, 32 characters.",
+        widget=forms.PasswordInput(render_value=False),
+    )
+    remove_pagerduty_routing_key = forms.BooleanField(
+        required=False, label="Stop sending alerts to PagerDuty (remove the key)"
+    )
     fallback_phone = forms.CharField(
         max_length=16, required=False, label="Fallback phone when nobody is on call"
     )
@@ -73,8 +89,14 @@ class ClinicForm(forms.Form):
         help_text="0: never. Leave empty to keep the current delay.",
     )
 
-    def __init__(self, *args, defaults: clinical_rules.Rules, **kwargs):
+    def __init__(self, *args, defaults: clinical_rules.Rules, pagerduty_key_set=False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Whether a key is set, never the key: the page cannot show what it does not have.
+        self.fields["pagerduty_routing_key"].help_text += (
+            " A key is set: alerts go to PagerDuty."
+            if pagerduty_key_set
+            else " None is set: PagerDuty is not used."
+        )
         # One field per clinical threshold, blank meaning "the default".
         for field in dataclass_fields(clinical_rules.Rules):
             default = getattr(defaults, field.name)
@@ -113,10 +135,12 @@ class ClinicForm(forms.Form):
         for name in ("max_escalation_steps", "ack_reminder_seconds"):
             if body[name] is None:  # left empty: unchanged
                 del body[name]
-        if data["remove_webhook_secret"]:
-            body["webhook_secret"] = ""
-        elif data["webhook_secret"]:
-            body["webhook_secret"] = data["webhook_secret"]
+        # Write-only secrets: empty keeps the current one, the box removes it.
+        for name in ("webhook_secret", "pagerduty_routing_key"):
+            if data[f"remove_{name}"]:
+                body[name] = ""
+            elif data[name]:
+                body[name] = data[name]
         overrides = {}
         for name, value in data.items():
             if name.startswith(RULE_PREFIX) and value not in ("", None):
@@ -149,15 +173,16 @@ def _initial(clinic) -> dict:
 def clinic_settings(request, clinic):
     membership = staff_membership(request.user)
     defaults = clinical_rules.DEFAULT_RULES
+    key_set = bool(alerting.alert_settings_of(clinic).pagerduty_routing_key)
     if request.method == "POST":
         if not membership.is_admin:
             return page(request, "dashboard/forbidden.html", {"role": "admin"}, status=403)
-        form = ClinicForm(request.POST, defaults=defaults)
+        form = ClinicForm(request.POST, defaults=defaults, pagerduty_key_set=key_set)
         if form.is_valid() and _save(request, clinic, form):
             messages.success(request, "Clinic settings saved.")
             return redirect("dashboard:clinic")
     else:
-        form = ClinicForm(initial=_initial(clinic), defaults=defaults)
+        form = ClinicForm(initial=_initial(clinic), defaults=defaults, pagerduty_key_set=key_set)
     context = {
         "nav": "clinic",
         "clinic": clinic,

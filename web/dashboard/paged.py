@@ -13,6 +13,7 @@ CHANNEL_WORDS = {
     Channel.EMAIL: "by e-mail",
     Channel.PUSH: "by push to their phone",
     Channel.WEBHOOK: "through the paging system",
+    Channel.PAGERDUTY: "through PagerDuty",
 }
 OUTCOME_WORDS = {
     DeliveryStatus.PENDING: "waiting to be sent",
@@ -61,6 +62,8 @@ def _line(delivery: Delivery, proceduralist: int | None) -> PageLine:
     how = CHANNEL_WORDS.get(delivery.channel, delivery.channel)
     if delivery.purpose == Purpose.ALERT_WEBHOOK:
         words = f"Told the clinic's paging system ({delivery.event})"
+    elif delivery.purpose == Purpose.ALERT_PAGERDUTY:
+        words = f"Told the clinic's PagerDuty service ({delivery.event})"
     elif delivery.staff is not None:
         role = step_role(delivery.step)
         if delivery.step == 0 and delivery.staff_id == proceduralist:
