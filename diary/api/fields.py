@@ -195,8 +195,10 @@ def _fresh(field):
     nested = isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
     if nested or hasattr(field, "child_relation"):
         return copy.deepcopy(field)
-    fresh = copy.copy(field)
-    # The copy's own lists and dicts, so that one appended to is not the next request's.
+    # copy.copy without its __reduce_ex__ round: this runs for every field of every request.
+    fresh = object.__new__(type(field))
+    fresh.__dict__.update(field.__dict__)
+    # The copy's own list and dict, so that one appended to is not the next request's.
     if "_validators" in field.__dict__:
         fresh._validators = list(field._validators)
     fresh.error_messages = dict(field.error_messages)
