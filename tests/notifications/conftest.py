@@ -189,14 +189,17 @@ def smtp_server():
 # providers are real local receivers: FCM and Twilio on pytest-httpserver, SMTP on aiosmtpd.
 
 import json  # noqa: E402
+import uuid  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
 
 import time_machine  # noqa: E402
 from werkzeug import Response  # noqa: E402
 
 from diary import services as diary_services  # noqa: E402
 from notifications import services as notify  # noqa: E402
-from notifications.models import Delivery, DeliveryStatus  # noqa: E402
+from notifications.models import Delivery, DeliveryStatus, OnCallShift  # noqa: E402
+from notifications.receipts import twilio_signature  # noqa: E402
 from tests.factories import make_procedure  # noqa: E402
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -396,3 +399,93 @@ def anas_phone(ana):
 @pytest.fixture
 def anas_tablet(ana):
     return diary_services.register_device(patient=ana, platform="fcm", token=ANAS_TABLET_TOKEN)[0]
+
+
+# --- Alerts and receipts, shared by test_alerts, test_twilio_receipts and test_staff_addresses
+
+
+@pytest.fixture
+def rota(north, nurse_nia, ravi, mara, dr_cole):
+    """Nia primary and Ravi backup, all day; everyone has an e-mail address."""
+    for user, address in (
+        (nurse_nia, "nia@north.example.org"),
+        (dr_cole, "cole@north.example.org"),
+    ):
+        user.email = address
+        user.save(update_fields=["email"])
+    day = (BLOCK - timedelta(hours=12), BLOCK + timedelta(days=3))
+    OnCallShift.objects.create(
+        clinic=north, user=nurse_nia, role="primary", starts_at=day[0], ends_at=day[1]
+    )
+    OnCallShift.objects.create(
+        clinic=north, user=ravi, role="backup", starts_at=day[0], ends_at=day[1]
+    )
+
+
+@pytest.fixture
+def paging(smtp_settings, clean_channel_env, rota):
+    """E-mail is the only staff channel configured, pointed at the local SMTP server."""
+    return smtp_settings
+
+
+@pytest.fixture
+def report(as_ana, clock, django_capture_on_commit_callbacks, enqueued):
+    """Ana's phone posts an entry ``hours`` after the block, with the answers given; the
+    clock stays at that moment."""
+
+    def post(block, hours, **answers):
+        clock.move_to(BLOCK + timedelta(hours=hours))
+        body = {
+            "client_id": str(uuid.uuid4()),
+            "procedure": block.id,
+            "recorded_at": (BLOCK + timedelta(hours=hours)).isoformat(),
+            "pain_score": 3,
+            **answers,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            response = as_ana.post("/api/v1/me/entries/", body, format="json")
+        assert response.status_code in (200, 201), response.content
+        return response.json()
+
+    return post
+
+
+def paged(smtp_server) -> list[str]:
+    return sorted(to for message in smtp_server.messages for to in message["To"].split(", "))
+
+
+CALLBACK = "https://diary.north.example.org/api/v1/channels/twilio/status/"
+PATH = "/api/v1/channels/twilio/status/"
+
+
+@pytest.fixture
+def receipts_on(receivers, clean_channel_env):
+    clean_channel_env.setenv("TWILIO_STATUS_CALLBACK_URL", CALLBACK)
+    return receivers
+
+
+def twilio_posts(client, auth_token, **form):
+    """Twilio's callback: form-encoded, with X-Twilio-Signature over URL and params."""
+    return post_form(client, form, twilio_signature(CALLBACK, form, auth_token))
+
+
+def post_form(client, form, signature=None):
+    headers = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature else {}
+    return client.post(
+        PATH, urlencode(form), content_type="application/x-www-form-urlencoded", **headers
+    )
+
+
+def callback(delivery, status, error_code=None) -> dict:
+    form = {
+        "AccountSid": "AC0123456789abcdef0123456789abcdef",
+        "MessageSid": delivery.provider_id,
+        "SmsSid": delivery.provider_id,
+        "MessageStatus": status,
+        "To": ANAS_NUMBER,
+        "From": "+442079460999",
+        "ApiVersion": "2010-04-01",
+    }
+    if error_code:
+        form["ErrorCode"] = error_code
+    return form

@@ -12,7 +12,6 @@ import json
 import uuid
 from datetime import timedelta
 
-import pytest
 import time_machine
 
 from diary.models import CheckIn, CheckInStatus, Finding
@@ -24,61 +23,10 @@ from notifications.models import (
     AlertState,
     Delivery,
     DeliveryStatus,
-    OnCallShift,
 )
-from tests.notifications.conftest import BLOCK
+from tests.notifications.conftest import BLOCK, paged
 
 WEBHOOK_SECRET = "north-paging-secret-0123456789"
-
-
-@pytest.fixture
-def rota(north, nurse_nia, ravi, mara, dr_cole):
-    """Nia primary and Ravi backup, all day; everyone has an e-mail address."""
-    for user, address in (
-        (nurse_nia, "nia@north.example.org"),
-        (dr_cole, "cole@north.example.org"),
-    ):
-        user.email = address
-        user.save(update_fields=["email"])
-    day = (BLOCK - timedelta(hours=12), BLOCK + timedelta(days=3))
-    OnCallShift.objects.create(
-        clinic=north, user=nurse_nia, role="primary", starts_at=day[0], ends_at=day[1]
-    )
-    OnCallShift.objects.create(
-        clinic=north, user=ravi, role="backup", starts_at=day[0], ends_at=day[1]
-    )
-
-
-@pytest.fixture
-def paging(smtp_settings, clean_channel_env, rota):
-    """E-mail is the only staff channel configured, pointed at the local SMTP server."""
-    return smtp_settings
-
-
-@pytest.fixture
-def report(as_ana, clock, django_capture_on_commit_callbacks, enqueued):
-    """Ana's phone posts an entry ``hours`` after the block, with the answers given; the
-    clock stays at that moment."""
-
-    def post(block, hours, **answers):
-        clock.move_to(BLOCK + timedelta(hours=hours))
-        body = {
-            "client_id": str(uuid.uuid4()),
-            "procedure": block.id,
-            "recorded_at": (BLOCK + timedelta(hours=hours)).isoformat(),
-            "pain_score": 3,
-            **answers,
-        }
-        with django_capture_on_commit_callbacks(execute=True):
-            response = as_ana.post("/api/v1/me/entries/", body, format="json")
-        assert response.status_code in (200, 201), response.content
-        return response.json()
-
-    return post
-
-
-def paged(smtp_server) -> list[str]:
-    return sorted(to for message in smtp_server.messages for to in message["To"].split(", "))
 
 
 def test_a_bowel_or_bladder_report_gets_emergency_advice_and_pages_nia_and_dr_cole(

@@ -14,20 +14,14 @@ from django.utils import timezone
 from diary.models import StaffMembership
 from notifications import breaker, oncall
 from notifications.models import Alert, AlertEventKind, AttemptReceipt, Delivery, DeliveryStatus
-from tests.notifications.conftest import TWILIO_INVALID_NUMBER
-from tests.notifications.test_alerts import paged, report, rota  # noqa: F401  (fixtures)
-from tests.notifications.test_twilio_receipts import (  # noqa: F401  (receipts_on: a fixture)
-    callback,
-    receipts_on,
-    twilio_posts,
-)
+from tests.notifications.conftest import TWILIO_INVALID_NUMBER, callback, paged, twilio_posts
 
 NIAS_PHONE = "+447700900555"
 NIAS_EMAIL = "nia@north.example.org"
 
 
 @pytest.fixture
-def nia_on_call(rota, nurse_nia, north):  # noqa: F811
+def nia_on_call(rota, nurse_nia, north):
     """Nia Jones, primary on call, with a phone and an e-mail."""
     nurse_nia.first_name, nurse_nia.last_name = "Nia", "Jones"
     nurse_nia.save(update_fields=["first_name", "last_name"])
@@ -36,7 +30,7 @@ def nia_on_call(rota, nurse_nia, north):  # noqa: F811
 
 
 @pytest.fixture
-def fever(nia_on_call, receipts_on, block, report, worker):  # noqa: F811
+def fever(nia_on_call, receipts_on, block, report, worker):
     """Ana reports a fever (urgent: the primary only); Nia's pages are sent."""
     report(block, 4.5, fever=True)
     worker()
@@ -56,7 +50,7 @@ def membership_of(user) -> StaffMembership:
     return StaffMembership.objects.get(user=user)
 
 
-def post_receipt(client, receipts_on, delivery, status, code=None):  # noqa: F811
+def post_receipt(client, receipts_on, delivery, status, code=None):
     form = callback(delivery, status, code)
     return twilio_posts(client, receipts_on.channels.twilio_token, **form).json()["outcome"]
 
@@ -303,9 +297,7 @@ def test_a_new_e_mail_for_nia_starts_enabled(nurse_nia, mara_by_api):
     assert membership_of(nurse_nia).email_disabled_at is None
 
 
-def test_the_staff_page_shows_the_switched_off_phone_and_switches_it_back_on(
-    nias_phone_off, mara
-):
+def test_the_staff_page_shows_the_switched_off_phone_and_switches_it_back_on(nias_phone_off, mara):
     from tests.dashboard import signed_in
 
     browser = signed_in(mara)
