@@ -66,7 +66,7 @@ def record_twilio_status(message_sid: str, status: str, error_code: str = "") ->
     else:
         reason = f"Twilio reported the text {status} (error {code})"
     with transaction.atomic():
-        delivery = _locked(provider_id=message_sid, channel="sms")
+        delivery = locked_delivery(provider_id=message_sid, channel="sms")
         if delivery is None:
             return "unknown"
         return record_receipt(
@@ -79,7 +79,7 @@ def record_twilio_status(message_sid: str, status: str, error_code: str = "") ->
         )
 
 
-def _locked(**where) -> Delivery | None:
+def locked_delivery(**where) -> Delivery | None:
     return (
         Delivery.objects.select_for_update(of=("self",))
         .filter(**where)

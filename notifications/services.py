@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from diary import services as diary
 from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus, StaffMembership
-from notifications import breaker, messages, sending
+from notifications import breaker, emails, messages, sending
 from notifications.clinic_settings import alert_settings_of
 from notifications.config import slowest_send_seconds
 from notifications.leases import enqueue_lease
@@ -481,6 +481,13 @@ def _still_wanted(checkin: CheckIn | None, patient: Patient, version: int, now: 
 
 
 def _message(delivery: Delivery, link: str = ""):
+    message = _words(delivery, link)
+    if delivery.channel == Channel.EMAIL:
+        return emails.dressed(message, delivery)
+    return message
+
+
+def _words(delivery: Delivery, link: str = ""):
     if delivery.alert_id:
         return _alert_message(delivery)
     if delivery.purpose == Purpose.START_LINK:
