@@ -311,3 +311,14 @@ def test_the_staff_page_shows_the_switched_off_phone_and_switches_it_back_on(nia
     assert done.status_code == 200
     assert "is paged again" in done.content.decode()
     assert membership_of(nias_phone_off).phone_disabled_at is None
+
+
+def test_the_rota_page_names_the_switched_off_phone(nias_phone_off, mara, north):
+    from tests.dashboard import signed_in
+
+    nias_phone_off.first_name, nias_phone_off.last_name = "Nia", "Jones"
+    nias_phone_off.save(update_fields=["first_name", "last_name"])
+
+    page = signed_in(mara).get("/dashboard/rota/").content.decode()
+
+    assert f"Nia Jones&#x27;s phone {NIAS_PHONE} was switched off: replied STOP" in page
