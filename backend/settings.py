@@ -6,6 +6,7 @@ servers. Production sets ``DATABASE_URL`` and ``REDIS_URL``.
 """
 
 import os
+import re
 import ssl
 from datetime import timedelta
 from pathlib import Path
@@ -465,6 +466,14 @@ EMAIL_USE_SSL = strict_bool("EMAIL_USE_SSL", default=False)
 # Django's default is no timeout at all: one stuck mail server would hold a worker for ever.
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=5.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pain diary <noreply@localhost>")
+# The bounce path (notifications/bounces.py): e-mails go out with a VERP envelope sender at
+# this address's domain, and the MTA pipes what comes back to `manage.py email_bounce`.
+EMAIL_BOUNCE_ADDRESS = env.str("EMAIL_BOUNCE_ADDRESS", default="").strip()
+if EMAIL_BOUNCE_ADDRESS and not re.fullmatch(r"[^@\s+]+@[^@\s]+\.[^@\s]+", EMAIL_BOUNCE_ADDRESS):
+    raise ImproperlyConfigured(
+        f"EMAIL_BOUNCE_ADDRESS must be a plain address without +, e.g. bounces@clinic.example, "
+        f"not {EMAIL_BOUNCE_ADDRESS!r}"
+    )
 
 # --- Notifications ------------------------------------------------------------------
 # The patient's web check-in (web/checkin): every reminder links there. Short on purpose:

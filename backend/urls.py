@@ -4,6 +4,7 @@ from django.urls import include, path
 from backend.metrics_view import metrics
 from diary.api.errors import api_not_found, api_server_error
 from web.admin_login import admin_login
+from web.unsubscribe import unsubscribe
 
 # Under /api/ a 404 or 500 is JSON like every other answer there, never Django's HTML page.
 handler404 = api_not_found
@@ -21,4 +22,6 @@ urlpatterns = [
     path("dashboard/", include("web.dashboard.urls")),
     # The patient's web check-in: short, as every reminder SMS carries it.
     path("c/", include("web.checkin.urls")),
+    # The List-Unsubscribe link of every reminder e-mail (notifications/unsubscribe.py).
+    path("email/unsubscribe/<str:token>/", unsubscribe, name="email_unsubscribe"),
 ]

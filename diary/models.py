@@ -57,6 +57,13 @@ class StaffMembership(models.Model):
     is_oncall = models.BooleanField("on call", default=False)
     is_admin = models.BooleanField("clinic admin", default=False)
     phone = models.CharField(max_length=16, blank=True, validators=[E164])
+    # Set when a page to the phone or the user's e-mail failed for good (a Twilio refusal,
+    # STOP, a bounce): that address is not paged again until it changes or staff say it
+    # works again. The reason is what the clinic reads in the coverage warnings.
+    phone_disabled_at = models.DateTimeField(null=True, blank=True)
+    phone_disabled_reason = models.CharField(max_length=200, blank=True)
+    email_disabled_at = models.DateTimeField(null=True, blank=True)
+    email_disabled_reason = models.CharField(max_length=200, blank=True)
 
     def __str__(self):
         return f"{self.user} @ {self.clinic}"

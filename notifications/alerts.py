@@ -28,8 +28,11 @@ from notifications.models import (
     AlertEventKind,
     AlertSettings,
     AlertState,
+    AttemptReceipt,
     Delivery,
+    DeliveryAttempt,
     DeliveryStatus,
+    Purpose,
 )
 from notifications.services import enqueue
 
@@ -191,19 +194,78 @@ def escalate_due_alerts(now: datetime | None = None) -> int:
             alerts = _claim_due(now, settings_of)
             rows = []
             for alert in alerts:
-                alerting = settings_of(alert.clinic_id)
-                if alert.next_escalation_at is None:  # past the clinic's last step
-                    rows += _page_last_time(alert, now, alerting)
-                    continue
-                _event(
-                    alert, AlertEventKind.ESCALATED, now, detail=f"to step {alert.escalation_step}"
-                )
-                rows += _page(alert, paging.ESCALATED, alert.escalation_step, now, alerting)
+                rows += _escalation_pages(alert, now, settings_of(alert.clinic_id))
             saved = Delivery.objects.bulk_create(rows)
             transaction.on_commit(partial(enqueue, saved))
         total += len(alerts)
         if len(alerts) < ESCALATE_BATCH:
             return total
+
+
+def _escalation_pages(alert: Alert, now: datetime, alerting: AlertSettings, why: str = ""):
+    """The unsaved pages of the step an alert was just moved to (``_take_next_step``)."""
+    if alert.next_escalation_at is None:  # past the clinic's last step
+        return _page_last_time(alert, now, alerting)
+    detail = f"to step {alert.escalation_step}" + (f": {why}" if why else "")
+    _event(alert, AlertEventKind.ESCALATED, now, detail=detail)
+    return _page(alert, paging.ESCALATED, alert.escalation_step, now, alerting)
+
+
+def _take_next_step(alert: Alert, now: datetime, alerting: AlertSettings) -> bool:
+    """Move an open alert to its next step, if nobody else did first (a conditional update
+    on the step: of two beats, or a beat and a receipt, one wins)."""
+    step = alert.escalation_step + 1
+    # The step past the cap is the last: nothing is due after it.
+    last = step > alerting.max_escalation_steps
+    next_at = None if last else now + escalation_delay(alerting, alert)
+    won = Alert.objects.filter(
+        pk=alert.pk, state=AlertState.OPEN, escalation_step=alert.escalation_step
+    ).update(escalation_step=step, next_escalation_at=next_at, updated_at=now)
+    if won == 1:
+        alert.escalation_step, alert.next_escalation_at = step, next_at
+    return won == 1
+
+
+def escalate_undelivered_page(page: Delivery, now: datetime | None = None) -> bool:
+    """A page came back undelivered (a Twilio receipt, a bounce): page the next step now
+    rather than at its time. Whether it did.
+
+    Once per step, however many of its pages fail: the first moves the alert on, and a
+    page of an earlier step finds the alert past it. Not when the alert is acknowledged,
+    past its last step, or when another page of the step is known to have arrived (its
+    receipt says delivered): that person has it, and the usual delay applies. Call in the
+    transaction that recorded the receipt; Twilio's retries of one callback are ignored
+    before this (the attempt already has its receipt).
+    """
+    if page.event not in paging.PAGING_EVENTS or page.purpose != Purpose.ALERT_PAGE:
+        return False
+    now = now or timezone.now()
+    alert = (
+        Alert.objects.select_for_update(of=("self",))
+        .select_related("clinic", "procedure")
+        .get(pk=page.alert_id)
+    )
+    if (
+        alert.state != AlertState.OPEN
+        or alert.escalation_step != page.step
+        or alert.next_escalation_at is None
+    ):
+        return False
+    arrived = DeliveryAttempt.objects.filter(
+        delivery__alert=alert,
+        delivery__step=page.step,
+        delivery__event__in=paging.PAGING_EVENTS,
+        receipt=AttemptReceipt.DELIVERED,
+    )
+    if arrived.exists():
+        return False
+    alerting = alert_settings_of(alert.clinic_id)
+    if not _take_next_step(alert, now, alerting):
+        return False
+    why = f"a page of step {page.step} by {page.channel} was not delivered"
+    saved = Delivery.objects.bulk_create(_escalation_pages(alert, now, alerting, why))
+    transaction.on_commit(partial(enqueue, saved))
+    return True
 
 
 def _claim_due(now: datetime, settings_of) -> list[Alert]:
@@ -227,16 +289,7 @@ def _claim_due(now: datetime, settings_of) -> list[Alert]:
                 alert.pk,
                 alert.next_escalation_at.isoformat(),
             )
-        step = alert.escalation_step + 1
-        alerting = settings_of(alert.clinic_id)
-        # The step past the cap is the last: nothing is due after it.
-        last = step > alerting.max_escalation_steps
-        next_at = None if last else now + escalation_delay(alerting, alert)
-        won = Alert.objects.filter(
-            pk=alert.pk, state=AlertState.OPEN, escalation_step=alert.escalation_step
-        ).update(escalation_step=step, next_escalation_at=next_at, updated_at=now)
-        if won == 1:
-            alert.escalation_step, alert.next_escalation_at = step, next_at
+        if _take_next_step(alert, now, settings_of(alert.clinic_id)):
             claimed.append(alert)
     return claimed
 

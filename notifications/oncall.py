@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
-from diary.models import Clinic
+from diary.models import Clinic, StaffMembership
 from diary.services import DiaryError
 from notifications import breaker
 from notifications.models import Channel, OnCallShift, ShiftRole, StaffDevice
@@ -132,9 +133,13 @@ def staff_addresses(users) -> dict[int, list[Target]]:
                 )
     for user in users:
         membership = getattr(user, "membership", None)
-        if Channel.SMS in enabled and membership is not None and membership.phone:
+        if membership is None:
+            continue
+        # A phone or e-mail that failed for good is skipped until it changes or staff say
+        # it works again (the coverage warnings name it meanwhile).
+        if Channel.SMS in enabled and membership.phone and not membership.phone_disabled_at:
             found[user.pk].append(Target(Channel.SMS, membership.phone))
-        if Channel.EMAIL in enabled and user.email:
+        if Channel.EMAIL in enabled and user.email and not membership.email_disabled_at:
             found[user.pk].append(Target(Channel.EMAIL, user.email))
     return found
 
@@ -186,7 +191,37 @@ def coverage_warnings(clinic: Clinic, now: datetime) -> list[str]:
                 f"{display_name(person)} is on call but has no working channel: "
                 f"add {_either(remedies)}."
             )
-    return warnings
+    return warnings + switched_off_sentences(clinic)
+
+
+def switched_off_sentences(clinic: Clinic) -> list[str]:
+    """Every colleague's phone or e-mail switched off after a page failed for good, with
+    why: anyone of the clinic may be paged at a later step, on shift or not."""
+    members = (
+        StaffMembership.objects.filter(clinic=clinic, user__is_active=True)
+        .filter(Q(phone_disabled_at__isnull=False) | Q(email_disabled_at__isnull=False))
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "id")
+    )
+    sentences = []
+    for member in members:
+        name = display_name(member.user)
+        if member.phone_disabled_at and member.phone:
+            sentences.append(
+                _switched_off(name, "phone", member.phone, member.phone_disabled_reason)
+            )
+        if member.email_disabled_at and member.user.email:
+            sentences.append(
+                _switched_off(name, "e-mail", member.user.email, member.email_disabled_reason)
+            )
+    return sentences
+
+
+def _switched_off(name: str, what: str, address: str, reason: str) -> str:
+    return (
+        f"{name}'s {what} {address} was switched off: {reason or 'it failed for good'}; "
+        "fix it on the staff page."
+    )
 
 
 def _held_sentence(held: dict, zone: ZoneInfo) -> str:

@@ -21,8 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from diary import services as diary
-from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus
-from notifications import messages, sending
+from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus, StaffMembership
+from notifications import breaker, emails, messages, sending
 from notifications.clinic_settings import alert_settings_of
 from notifications.config import slowest_send_seconds
 from notifications.leases import enqueue_lease
@@ -481,6 +481,13 @@ def _still_wanted(checkin: CheckIn | None, patient: Patient, version: int, now: 
 
 
 def _message(delivery: Delivery, link: str = ""):
+    message = _words(delivery, link)
+    if delivery.channel == Channel.EMAIL:
+        return emails.dressed(message, delivery)
+    return message
+
+
+def _words(delivery: Delivery, link: str = ""):
     if delivery.alert_id:
         return _alert_message(delivery)
     if delivery.purpose == Purpose.START_LINK:
@@ -648,19 +655,42 @@ def _record_failure(delivery: Delivery, error: TransportError, started) -> str:
         delivery.lease_until = None
         delivery.last_error = error.detail[:500]
         delivery.save(update_fields=["status", "lease_until", "last_error"])
-        if delivery.alert_id:
-            if error.permanent:
-                _disable_staff_address(delivery)
-            return "failed"  # every page of a step goes out on all channels at once
         if error.permanent:
-            _disable_address(delivery, error.detail)
+            switch_off_address(delivery, error.detail)
+        if delivery.alert_id:
+            return "failed"  # every page of a step goes out on all channels at once
         fallbacks = _fall_back(delivery)
         transaction.on_commit(partial(enqueue, fallbacks))
     return "failed"
 
 
+def switch_off_address(delivery: Delivery, reason: str, *, reported_later: bool = False) -> bool:
+    """A permanent failure means this address will never work: stop using it, whether it
+    is a patient's (a reminder) or a colleague's (a page). Whether it was switched off.
+
+    The one path for every permanent answer: a refusal on send, a Twilio receipt, a bounce.
+    While the channel's circuit breaker holds it, nothing is switched off: so many
+    addresses failing at once says more about us (a credential, a DNS record) than them.
+    A failure ``reported_later`` (a receipt, a bounce) is counted by the breaker here; one
+    on send was counted as it was sent (``breaker.guarded_send``).
+    """
+    name = breaker.name_of(delivery.channel, delivery.platform)
+    if reported_later:
+        held = breaker.count_permanent_failure(name)
+    else:
+        held = breaker.held_since(name) is not None
+    if held:
+        log.warning("%s held: delivery %s switches no address off", name, delivery.pk)
+        return False
+    if delivery.alert_id:
+        _disable_staff_address(delivery, reason)
+    else:
+        _disable_address(delivery, reason)
+    return True
+
+
 def _disable_address(delivery: Delivery, reason: str) -> None:
-    """A permanent failure means this address will never work: stop using it."""
+    """A patient's device, number or e-mail: off, with the reason on their contact record."""
     now = timezone.now()
     reason = reason[:200]
     if delivery.channel == Channel.PUSH and delivery.device_id:
@@ -673,13 +703,24 @@ def _disable_address(delivery: Delivery, reason: str) -> None:
     log.warning("disabled %s address of patient %s", delivery.channel, delivery.patient_id)
 
 
-def _disable_staff_address(delivery: Delivery) -> None:
-    """A dead staff push token stops being paged; a staff phone or e-mail is left for the
-    clinic to fix (the on-call coverage warning shows who has no working channel)."""
+def _disable_staff_address(delivery: Delivery, reason: str) -> None:
+    """A colleague's push token, phone or e-mail: off, with the reason, which the on-call
+    coverage warnings show until it is fixed. Only while it is still the address the page
+    went to: a number changed since then starts enabled. The clinic's fallback contact
+    (no staff member) is left to the clinic settings page."""
+    now = timezone.now()
     if delivery.channel == Channel.PUSH:
         StaffDevice.objects.filter(platform=delivery.platform, token=delivery.address).update(
-            disabled_at=timezone.now()
+            disabled_at=now
         )
+    elif delivery.staff_id and delivery.channel == Channel.SMS:
+        StaffMembership.objects.filter(user_id=delivery.staff_id, phone=delivery.address).update(
+            phone_disabled_at=now, phone_disabled_reason=reason[:200]
+        )
+    elif delivery.staff_id and delivery.channel == Channel.EMAIL:
+        StaffMembership.objects.filter(
+            user_id=delivery.staff_id, user__email__iexact=delivery.address
+        ).update(email_disabled_at=now, email_disabled_reason=reason[:200])
     log.warning("alert page %s failed for good on %s", delivery.pk, delivery.channel)
 
 

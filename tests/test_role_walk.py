@@ -87,6 +87,7 @@ def dashboard_actions(w):
         ("post", f"/dashboard/staff/{member}/", "admin"),
         ("post", f"/dashboard/staff/{member}/details/", "admin"),
         ("post", f"/dashboard/staff/{member}/resend/", "admin"),
+        ("post", f"/dashboard/staff/{member}/works-again/", "admin"),
         ("post", f"/dashboard/staff/{member}/deactivate/", "admin"),
         ("post", f"/dashboard/staff/{member}/reactivate/", "admin"),
         ("get", "/dashboard/audit/", "admin"),
@@ -200,6 +201,7 @@ def staff_api_actions(w):
         ("post", f"/api/v1/staff/{member}/resend-invitation/", None),
         ("post", f"/api/v1/staff/{member}/deactivate/", None),
         ("post", f"/api/v1/staff/{member}/reactivate/", None),
+        ("post", f"/api/v1/staff/{member}/works-again/", {"address": "email"}),
     ]
 
 

@@ -17,6 +17,12 @@ FIRST_NAME = "Their first name, as colleagues and pages show it."
 LAST_NAME = "Their last name; may be blank."
 
 
+SWITCHED_OFF_AT = (
+    "When a page to their {what} failed for good and it stopped being paged; null while it "
+    "works. A new {what}, or works-again, switches it back on."
+)
+
+
 class StaffMemberSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(read_only=True, help_text="The colleague's id in this API.")
     user = serializers.IntegerField(
@@ -53,9 +59,21 @@ class StaffMemberSerializer(serializers.ModelSerializer):
             "is_active",
             "has_password",
             "last_login",
+            "phone",
+            "phone_disabled_at",
+            "phone_disabled_reason",
+            "email_disabled_at",
+            "email_disabled_reason",
         ]
         read_only_fields = fields
-        extra_kwargs = {name: {"help_text": text} for name, text in ROLE_HELP.items()}
+        extra_kwargs = {
+            **{name: {"help_text": text} for name, text in ROLE_HELP.items()},
+            "phone": {"help_text": "Their mobile for SMS pages, E.164; '' for none."},
+            "phone_disabled_at": {"help_text": SWITCHED_OFF_AT.format(what="phone")},
+            "phone_disabled_reason": {"help_text": "Why the phone was switched off."},
+            "email_disabled_at": {"help_text": SWITCHED_OFF_AT.format(what="e-mail")},
+            "email_disabled_reason": {"help_text": "Why the e-mail was switched off."},
+        }
 
     @extend_schema_field(
         serializers.BooleanField(
@@ -99,6 +117,20 @@ class StaffChangeSerializer(StrictSerializerMixin, serializers.Serializer):
     last_name = serializers.CharField(
         max_length=NAME_MAX_LENGTH, required=False, allow_blank=True, help_text=LAST_NAME
     )
+    phone = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="Their mobile for SMS pages: E.164, or written the local way of the "
+        "clinic's country; '' for none. A new number starts enabled.",
+    )
     is_clinician = serializers.BooleanField(required=False, help_text=ROLE_HELP["is_clinician"])
     is_oncall = serializers.BooleanField(required=False, help_text=ROLE_HELP["is_oncall"])
     is_admin = serializers.BooleanField(required=False, help_text=ROLE_HELP["is_admin"])
+
+
+class WorksAgainSerializer(StrictSerializerMixin, serializers.Serializer):
+    address = serializers.ChoiceField(
+        choices=["phone", "email"],
+        help_text="Which of their addresses, switched off after a page failed, works again.",
+    )

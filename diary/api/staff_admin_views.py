@@ -16,6 +16,7 @@ from diary.api.staff_admin_serializers import (
     StaffChangeSerializer,
     StaffInviteSerializer,
     StaffMemberSerializer,
+    WorksAgainSerializer,
 )
 from diary.models import StaffMembership
 from diary.services.staff import ROLES
@@ -69,7 +70,7 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=StaffChangeSerializer, responses={200: StaffMemberSerializer, 400: REFUSED}
     )
     def partial_update(self, request, pk=None):
-        """Change their name, e-mail or roles; only the keys sent change. An admin cannot
+        """Change their name, e-mail, phone or roles; only the keys sent change. An admin cannot
         take away the clinic's last active admin, themselves included."""
         member = self.get_object()
         body = StaffChangeSerializer(data=request.data)
@@ -98,4 +99,17 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """E-mail them a fresh set-password link (an invitation that expired, or a
         forgotten password)."""
         services.resend_invitation(self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=WorksAgainSerializer, responses={200: StaffMemberSerializer, 400: REFUSED}
+    )
+    @action(detail=True, methods=["post"], url_path="works-again")
+    def works_again(self, request, pk=None):
+        """Their phone or e-mail, switched off after a page failed for good, works again
+        (STOP answered by mistake, a full mailbox): it is paged again. Harmless twice."""
+        member = self.get_object()
+        body = WorksAgainSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.restore_staff_address(member, body.validated_data["address"], by=request.user)
         return Response(self.get_serializer(self.get_object()).data)

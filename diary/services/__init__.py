@@ -51,6 +51,7 @@ from diary.services.staff import (
     link_lifetime,
     reactivate_staff,
     resend_invitation,
+    restore_staff_address,
     set_password_url,
     update_staff,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "remove_device",
     "replan_checkins",
     "resend_invitation",
+    "restore_staff_address",
     "revoke_access",
     "set_password_url",
     "sign_out",

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from diary import phones
 from diary.models import AccessToken, Clinic, StaffMembership
 from diary.services.errors import DiaryError
 
@@ -63,12 +64,15 @@ def invite_staff(clinic: Clinic, *, email: str, first_name: str, last_name: str,
 
 @transaction.atomic
 def update_staff(membership: StaffMembership, *, by, **changes) -> bool:
-    """Change a colleague's name, e-mail and roles (any of ``first_name``, ``last_name``,
-    ``email`` and the ROLES), all or nothing. Returns whether a new set-password link was
-    sent: an invitee who has not chosen a password yet gets one at their new address."""
-    unknown = set(changes) - {"first_name", "last_name", "email", *ROLES}
+    """Change a colleague's name, e-mail, phone and roles (any of ``first_name``,
+    ``last_name``, ``email``, ``phone`` and the ROLES), all or nothing. Returns whether a
+    new set-password link was sent: an invitee who has not chosen a password yet gets one
+    at their new address. A new phone or e-mail starts enabled for pages."""
+    unknown = set(changes) - {"first_name", "last_name", "email", "phone", *ROLES}
     if unknown:
         raise DiaryError(sorted(unknown)[0], "This field cannot be changed here.")
+    if "phone" in changes:
+        _update_phone(membership, changes["phone"], by)
     resent = _update_details(membership, changes, by)
     if any(role in changes for role in ROLES):
         # Roles not sent keep their stored value, read under the clinic's lock: another
@@ -203,12 +207,51 @@ def _update_details(membership: StaffMembership, changes: dict, by) -> bool:
             raise DiaryError("email", EMAIL_TAKEN) from None
         raise
     log.info("staff details changed: user=%s by=%s fields=%s", user.pk, by.pk, changed)
+    if email_changed and membership.email_disabled_at is not None:
+        # The address that bounced is gone: the new one starts enabled.
+        membership.email_disabled_at, membership.email_disabled_reason = None, ""
+        membership.save(update_fields=["email_disabled_at", "email_disabled_reason"])
     # Django's set-password token covers the e-mail, so a link sent to the old address
     # stopped working just now; an invitee who has not used theirs gets a new one.
     if email_changed and user.email and user.is_active and not user.has_usable_password():
         _mail_link(user, set_password_url(user), by, membership.clinic)
         return True
     return False
+
+
+def _update_phone(membership: StaffMembership, typed: str, by) -> None:
+    try:
+        phone = phones.normalise(typed or "", phones.region_of(membership.clinic.phone))
+    except phones.PhoneError as error:
+        raise DiaryError("phone", str(error)) from None
+    if phone == membership.phone:
+        return
+    membership.phone = phone
+    membership.phone_disabled_at, membership.phone_disabled_reason = None, ""
+    membership.save(update_fields=["phone", "phone_disabled_at", "phone_disabled_reason"])
+    log.info("staff phone changed: user=%s by=%s", membership.user_id, by.pk)
+
+
+# What "it works again" may switch back on, and the membership's fields for it.
+SWITCHED_OFF = {"phone": "phone", "email": "email"}
+
+
+@transaction.atomic
+def restore_staff_address(membership: StaffMembership, address: str, by) -> StaffMembership:
+    """The colleague's phone or e-mail, switched off after a page failed for good, works
+    again (they answered STOP by mistake, their mailbox was full): page it again. Harmless
+    when it was not switched off."""
+    if address not in SWITCHED_OFF:
+        raise DiaryError("address", "Say which works again: phone or email.")
+    fields = [f"{address}_disabled_at", f"{address}_disabled_reason"]
+    membership.refresh_from_db(fields=fields)
+    if getattr(membership, fields[0]) is None:
+        return membership
+    setattr(membership, fields[0], None)
+    setattr(membership, fields[1], "")
+    membership.save(update_fields=fields)
+    log.info("staff %s works again: user=%s by=%s", address, membership.user_id, by.pk)
+    return membership
 
 
 def _checked_email(email: str) -> str:

@@ -158,6 +158,7 @@ STAFF_OBJECT_ENDPOINTS = [
     ("post", "staff/{member}/deactivate/", None),
     ("post", "staff/{member}/reactivate/", None),
     ("post", "staff/{member}/resend-invitation/", None),
+    ("post", "staff/{member}/works-again/", {"address": "phone"}),
 ]
 STAFF_LISTS = [
     "patients/",

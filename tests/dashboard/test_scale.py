@@ -150,9 +150,10 @@ def test_the_board_reads_the_same_queries_for_3_alerts_as_for_30(
         state = AlertState.ACKNOWLEDGED if number % 3 == 0 else AlertState.OPEN
         raise_alert(block, state=state)
     # Session, user, membership, clinic; the counts, the most urgent open and acknowledged
-    # alerts, the latest resolved; who is on call and the coverage check; the session's new
-    # expiry (3 with its savepoint); the audit row of the alerts shown.
-    with django_assert_num_queries(14):
+    # alerts, the latest resolved; who is on call and the coverage check (with the staff
+    # addresses switched off); the session's new expiry (3 with its savepoint); the audit row
+    # of the alerts shown.
+    with django_assert_num_queries(15):
         response = cole.get(url)
     board = response.context["board"]
     assert len(board.open) == min(board.open_count, queries.BOARD_SHOWN)

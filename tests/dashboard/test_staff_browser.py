@@ -58,12 +58,12 @@ def test_mara_invites_ravi_who_sets_his_password(desktop, live_server, mara, dr_
     assert_accessible(page)
     # Mara corrects his name; an address someone already has is named on its field.
     page.get_by_label("E-mail", exact=True).fill("MARA@north.example.org")
-    page.get_by_role("button", name="Save name and e-mail").click()
+    page.get_by_role("button", name="Save name, e-mail and mobile").click()
     expect(page.get_by_role("alert")).to_contain_text("already has an account")
     assert_accessible(page)  # the form with its error
     page.get_by_label("E-mail", exact=True).fill("ravi.patel@north.example.org")
     page.get_by_label("Last name").fill("Patel-Shah")
-    page.get_by_role("button", name="Save name and e-mail").click()
+    page.get_by_role("button", name="Save name, e-mail and mobile").click()
     expect(page.get_by_role("status")).to_contain_text("name and e-mail are saved")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ravi Patel-Shah")
 

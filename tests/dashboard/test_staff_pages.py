@@ -246,6 +246,7 @@ ACTIONS = [
     ("post", "reactivate/"),
     ("post", "resend/"),
     ("post", "details/"),
+    ("post", "works-again/"),
 ]
 
 

@@ -312,7 +312,7 @@ def test_a_bowel_or_bladder_report_gets_emergency_advice_and_nias_page_arrives(
     assert payload["alert"]["id"] == alert.pk
     assert (payload["alert"]["severity"], payload["alert"]["escalation_step"]) == ("emergency", 0)
 
-    text = f"{email['Subject']}\n{email.get_content()}"
+    text = f"{email['Subject']}\n{email.get_body(('plain',)).get_content()}"
     assert email["Subject"] == "Pain diary: emergency alert"
     assert f"/dashboard/alerts/{alert.pk}/" in text
     for said in (text, post.body.decode()):

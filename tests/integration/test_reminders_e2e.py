@@ -157,7 +157,7 @@ def test_a_patient_with_only_an_email_address_gets_one_email_on_time(
     assert_on_time(arrived_at, checkin)
     assert email["To"] == "cara@lind.org"
     assert email["Subject"] == "Pain diary"
-    body = email.get_content()
+    body = email.get_body(("plain",)).get_content()
     assert body.startswith(BODY)
     assert checkin_opened_by(link_in(body)) == checkin.pk
     assert_nothing_clinical(body, cara)

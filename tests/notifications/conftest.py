@@ -189,14 +189,17 @@ def smtp_server():
 # providers are real local receivers: FCM and Twilio on pytest-httpserver, SMTP on aiosmtpd.
 
 import json  # noqa: E402
+import uuid  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
 
 import time_machine  # noqa: E402
 from werkzeug import Response  # noqa: E402
 
 from diary import services as diary_services  # noqa: E402
 from notifications import services as notify  # noqa: E402
-from notifications.models import Delivery, DeliveryStatus  # noqa: E402
+from notifications.models import Delivery, DeliveryStatus, OnCallShift  # noqa: E402
+from notifications.receipts import twilio_signature  # noqa: E402
 from tests.factories import make_procedure  # noqa: E402
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -399,11 +402,7 @@ def anas_tablet(ana):
 
 
 # --- Alerts raised from Ana's phone: the rota, the paging channels, her reports -----------
-# Shared by the alert tests (test_alerts) and the PagerDuty tests (test_pagerduty).
-
-import uuid  # noqa: E402
-
-from notifications.models import OnCallShift  # noqa: E402
+# Shared by test_alerts, test_pagerduty, test_twilio_receipts and test_staff_addresses.
 
 
 @pytest.fixture
@@ -469,3 +468,44 @@ def pagerduty(httpserver, settings, clean_channel_env):
     clean_channel_env.setenv("NOTIFY_HTTP_TIMEOUT", "5")
     httpserver.expect_request(PAGERDUTY_PATH, method="POST").respond_with_handler(receiver.handle)
     return receiver
+
+
+def paged(smtp_server) -> list[str]:
+    return sorted(to for message in smtp_server.messages for to in message["To"].split(", "))
+
+
+CALLBACK = "https://diary.north.example.org/api/v1/channels/twilio/status/"
+PATH = "/api/v1/channels/twilio/status/"
+
+
+@pytest.fixture
+def receipts_on(receivers, clean_channel_env):
+    clean_channel_env.setenv("TWILIO_STATUS_CALLBACK_URL", CALLBACK)
+    return receivers
+
+
+def twilio_posts(client, auth_token, **form):
+    """Twilio's callback: form-encoded, with X-Twilio-Signature over URL and params."""
+    return post_form(client, form, twilio_signature(CALLBACK, form, auth_token))
+
+
+def post_form(client, form, signature=None):
+    headers = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature else {}
+    return client.post(
+        PATH, urlencode(form), content_type="application/x-www-form-urlencoded", **headers
+    )
+
+
+def callback(delivery, status, error_code=None) -> dict:
+    form = {
+        "AccountSid": "AC0123456789abcdef0123456789abcdef",
+        "MessageSid": delivery.provider_id,
+        "SmsSid": delivery.provider_id,
+        "MessageStatus": status,
+        "To": ANAS_NUMBER,
+        "From": "+442079460999",
+        "ApiVersion": "2010-04-01",
+    }
+    if error_code:
+        form["ErrorCode"] = error_code
+    return form

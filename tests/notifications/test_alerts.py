@@ -24,13 +24,9 @@ from notifications.models import (
     Delivery,
     DeliveryStatus,
 )
-from tests.notifications.conftest import BLOCK
+from tests.notifications.conftest import BLOCK, paged
 
 WEBHOOK_SECRET = "north-paging-secret-0123456789"
-
-
-def paged(smtp_server) -> list[str]:
-    return sorted(to for message in smtp_server.messages for to in message["To"].split(", "))
 
 
 def test_a_bowel_or_bladder_report_gets_emergency_advice_and_pages_nia_and_dr_cole(

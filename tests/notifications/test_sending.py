@@ -7,6 +7,7 @@ and Twilio are pytest-httpserver, e-mail is aiosmtpd; the tests call the sender 
 """
 
 import json
+import re
 import uuid
 from datetime import timedelta
 
@@ -464,8 +465,10 @@ def test_an_email_says_only_when_the_check_in_is(
     [email] = receivers.emails
     assert email["To"] == ANAS_EMAIL
     assert email["Subject"] == "Pain diary"
-    url = link_in(email.get_content())
-    assert email.get_content().splitlines() == [REMINDER_TEXT, "", url]
+    text = email.get_body(("plain",)).get_content()
+    url = link_in(text)
+    [stop] = re.findall(r"Stop e-mail reminders: (\S+)", text)
+    assert text.splitlines() == [REMINDER_TEXT, "", url, "", f"Stop e-mail reminders: {stop}"]
     assert_opens_checkin(url, block)
     assert_nothing_clinical(email.as_string())
 

@@ -54,7 +54,7 @@ def test_the_start_link_by_e_mail(as_cole, ana, receivers, worker):
 
     [email] = receivers.emails
     assert email["To"] == ana.email
-    url = link_in(email.get_content())
+    url = link_in(email.get_body(("plain",)).get_content())
     assert opens_the_diary_of(url, ana)
 
 

@@ -636,3 +636,14 @@ def test_a_send_lease_shorter_than_a_slow_send_is_warned_about(settings, clean_c
     with caplog.at_level(logging.WARNING, logger="notifications"):
         config.warn_about_short_leases()
     assert caplog.text == ""
+
+
+def test_email_refused_after_its_data_with_a_5xx_is_permanent(smtp_settings, smtp_server):
+    # One recipient per e-mail: "mailbox unavailable" at DATA is about that address.
+    smtp_server.data_reply = "550 5.2.1 Mailbox disabled"
+
+    with pytest.raises(TransportError) as failed:
+        EmailTransport().send(reminder(ANAS_EMAIL))
+
+    assert failed.value.permanent is True
+    assert failed.value.error_code == "550"

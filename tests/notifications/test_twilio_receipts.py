@@ -5,8 +5,6 @@ that was not delivered falls back to the next channel once; STOP (21610) switche
 The clock is frozen ten seconds before Ana's 2 h check-in (11:00 UTC, 10 June 2026).
 """
 
-from urllib.parse import urlencode
-
 import pytest
 
 from notifications.models import (
@@ -17,16 +15,14 @@ from notifications.models import (
     DeliveryStatus,
 )
 from notifications.receipts import twilio_signature
-from tests.notifications.conftest import ANAS_EMAIL, ANAS_NUMBER, TWO_HOURS
-
-CALLBACK = "https://diary.north.example.org/api/v1/channels/twilio/status/"
-PATH = "/api/v1/channels/twilio/status/"
-
-
-@pytest.fixture
-def receipts_on(receivers, clean_channel_env):
-    clean_channel_env.setenv("TWILIO_STATUS_CALLBACK_URL", CALLBACK)
-    return receivers
+from tests.notifications.conftest import (
+    ANAS_EMAIL,
+    CALLBACK,
+    TWO_HOURS,
+    callback,
+    post_form,
+    twilio_posts,
+)
 
 
 @pytest.fixture
@@ -37,33 +33,6 @@ def anas_text(clock, block, beat, receipts_on, worker):
     [(text_id, outcome)] = worker().items()
     assert outcome == "sent"
     return Delivery.objects.get(pk=text_id)
-
-
-def twilio_posts(client, auth_token, **form):
-    """Twilio's callback: form-encoded, with X-Twilio-Signature over URL and params."""
-    return post_form(client, form, twilio_signature(CALLBACK, form, auth_token))
-
-
-def post_form(client, form, signature=None):
-    headers = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature else {}
-    return client.post(
-        PATH, urlencode(form), content_type="application/x-www-form-urlencoded", **headers
-    )
-
-
-def callback(delivery, status, error_code=None) -> dict:
-    form = {
-        "AccountSid": "AC0123456789abcdef0123456789abcdef",
-        "MessageSid": delivery.provider_id,
-        "SmsSid": delivery.provider_id,
-        "MessageStatus": status,
-        "To": ANAS_NUMBER,
-        "From": "+442079460999",
-        "ApiVersion": "2010-04-01",
-    }
-    if error_code:
-        form["ErrorCode"] = error_code
-    return form
 
 
 def test_each_text_names_the_status_callback(anas_text, receipts_on):

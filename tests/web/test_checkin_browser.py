@@ -145,7 +145,7 @@ def test_ben_reports_bladder_symptoms_sees_the_emergency_screen_and_nia_is_paged
     assert [d.status for d in pages] == [DeliveryStatus.SENT]
     [email] = smtp_server.messages
     assert email["To"] == "nia@north.example.org"
-    assert "Emergency alert" in email.get_content()
+    assert "Emergency alert" in email.get_body(("plain",)).get_content()
 
 
 @pytest.mark.parametrize(

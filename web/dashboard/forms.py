@@ -209,6 +209,14 @@ class DetailsForm(forms.Form):
         help_text="Where set-password links go. Someone still to choose a password is sent a "
         "new link at a new address.",
     )
+    phone = forms.CharField(
+        max_length=32,
+        required=False,
+        label="Mobile for SMS pages (optional)",
+        help_text="A number without + is read in the clinic's country. A new number is "
+        "paged even if the old one was switched off.",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
 
 
 class InviteForm(RolesForm):

@@ -121,10 +121,12 @@ def _member_page(request, clinic, member, *, form=None, details=None):
                 "first_name": user.first_name,
                 "last_name": user.last_name,
                 "email": user.email,
+                "phone": member.phone,
             }
         )
     # A refused change shows the colleague as stored, not as typed (the form keeps that).
     member.user.refresh_from_db()
+    member.refresh_from_db()
     context = {
         "nav": "staff",
         "clinic": clinic,
@@ -136,6 +138,22 @@ def _member_page(request, clinic, member, *, form=None, details=None):
     }
     status = 400 if form.errors or details.errors else 200
     return page(request, "dashboard/staff_member.html", context, status=status)
+
+
+@staff_only(role="admin")
+@require_POST
+def staff_works_again(request, clinic, member_id):
+    """Their phone or e-mail, switched off after a page failed for good, is paged again."""
+    member = _member_of(clinic, member_id)
+    address = request.POST.get("address", "")
+    try:
+        services.restore_staff_address(member, address, by=request.user)
+    except DiaryError as error:
+        messages.error(request, error.message)
+    else:
+        what = "phone" if address == "phone" else "e-mail"
+        messages.success(request, f"{display_name(member.user)}'s {what} is paged again.")
+    return redirect("dashboard:staff_member", member_id=member.pk)
 
 
 @staff_only(role="admin")

@@ -42,6 +42,7 @@ urlpatterns += [
     path("staff/invite/", staff.staff_invite, name="staff_invite"),
     path("staff/<int:member_id>/", staff.staff_member, name="staff_member"),
     path("staff/<int:member_id>/details/", staff.staff_details, name="staff_details"),
+    path("staff/<int:member_id>/works-again/", staff.staff_works_again, name="staff_works_again"),
     path("staff/<int:member_id>/deactivate/", staff.staff_deactivate, name="staff_deactivate"),
     path("staff/<int:member_id>/reactivate/", staff.staff_reactivate, name="staff_reactivate"),
     path("staff/<int:member_id>/resend/", staff.staff_resend, name="staff_resend"),
