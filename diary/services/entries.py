@@ -20,7 +20,7 @@ from diary.models import (
     Patient,
     Procedure,
 )
-from diary.services import entry_statement
+from diary.services import entry_statement, hot_rows
 from diary.services.errors import EntryConflict
 
 # --- Diary entries ------------------------------------------------------------------
@@ -205,53 +205,24 @@ def procedure_for_entry(patient: Patient, procedure_id: int, recorded_at: dateti
     """The patient's procedure, with the check-in a reading at ``recorded_at`` answers
     as ``open_checkin_id`` (or None), in one query.
 
-    Raw SQL because this runs on every diary entry: the same query through the ORM
-    costs about 1.5 ms of query compilation per request on a 2-core machine, a sixth
-    of the whole request (bench/ingest); a cursor rather than ``raw()``, which maps the
-    columns to fields anew on every call. The statement is fixed and parameterised.
+    Hand-written SQL (diary.services.hot_rows) because this runs on every diary entry:
+    the same query through the ORM costs about 1.5 ms of query compilation per request
+    on a 2-core machine, a sixth of the whole request (bench/ingest).
     """
-    columns = [f.attname for f in Procedure._meta.concrete_fields]
     statuses = (*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED)
     at = connection.ops.adapt_datetimefield_value(recorded_at)  # as the ORM would store it
-    with connection.cursor() as cursor:
-        cursor.execute(_procedure_sql(), [*statuses, at, at, procedure_id, patient.pk])
-        row = cursor.fetchone()
+    row = hot_rows.fetch_one(_procedure_sql(), [*statuses, at, at, procedure_id, patient.pk])
     if row is None:
         return None
-    values = [
-        _converted(value, column, converters)
-        for value, (column, converters) in zip(row, _procedure_converters(), strict=False)
-    ]
-    procedure = Procedure.from_db(connection.alias, columns, values)
-    procedure.open_checkin_id = row[-1]
+    (procedure,), (procedure.open_checkin_id,) = hot_rows.instances(row, Procedure)
     return procedure
-
-
-def _converted(value, column, converters):
-    for converter in converters:
-        value = converter(value, column, connection)
-    return value
-
-
-@functools.cache
-def _procedure_converters() -> list:
-    """What the ORM applies to each column read (SQLite's datetimes, for one)."""
-    found = []
-    for field in Procedure._meta.concrete_fields:
-        column = field.get_col(Procedure._meta.db_table)
-        found.append(
-            (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
-        )
-    return found
 
 
 @functools.cache
 def _procedure_sql() -> str:
-    quote = connection.ops.quote_name
     procedure, checkin = Procedure._meta.db_table, CheckIn._meta.db_table
-    columns = ", ".join(f"p.{quote(f.column)}" for f in Procedure._meta.concrete_fields)
     return f"""
-        SELECT {columns}, (
+        SELECT {hot_rows.columns("p", Procedure)}, (
             SELECT c.id FROM {checkin} c
             WHERE c.procedure_id = p.id AND c.status IN (%s, %s, %s)
               AND c.opens_at <= %s AND c.closes_at > %s
