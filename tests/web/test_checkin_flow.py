@@ -5,8 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 import time_machine
+from django.db import connection
 
 from diary.models import CheckInStatus, DiaryEntry, PatientStatus
 from notifications import alerts
