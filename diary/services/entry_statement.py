@@ -17,27 +17,18 @@ import functools
 from django.db import connection
 
 from audit.models import AuditEvent
+from backend import inserts
 from diary.models import OPEN_CHECKIN_STATUSES, CheckIn, CheckInStatus, DiaryEntry
 
 
 def supported() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _insert_fields(model) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
-
-
-def _columns(fields) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(quote(f.column) for f in fields)
+    return inserts.supported()
 
 
 @functools.cache
 def _sql(answers_checkin: bool) -> str:
     quote = connection.ops.quote_name
-    entry_fields = _insert_fields(DiaryEntry)
-    audit_fields = [f for f in _insert_fields(AuditEvent) if f.name != "object_ids"]
+    entry_fields, audit_fields = inserts.fields(DiaryEntry), _audit_fields()
     entry_pk = quote(DiaryEntry._meta.pk.column)
     placeholders = ", ".join(["%s"] * len(entry_fields))
     audit_values = ", ".join(["%s"] * len(audit_fields))
@@ -53,36 +44,35 @@ def _sql(answers_checkin: bool) -> str:
         )"""  # noqa: S608  (as below)
     return f"""
         WITH entry AS (
-            INSERT INTO {quote(DiaryEntry._meta.db_table)} ({_columns(entry_fields)})
+            INSERT INTO {quote(DiaryEntry._meta.db_table)} ({inserts.column_list(entry_fields)})
             VALUES ({placeholders}) RETURNING {entry_pk}
         ),
         audited AS (
             INSERT INTO {quote(AuditEvent._meta.db_table)}
-                ({_columns(audit_fields)}, {quote("object_ids")})
+                ({inserts.column_list(audit_fields)}, {quote("object_ids")})
             SELECT {audit_values}, jsonb_build_array(entry.{entry_pk}) FROM entry
         ){checkin_update}
         SELECT {entry_pk} FROM entry
     """  # noqa: S608  (names from the models, every value a parameter)
 
 
-def _values(instance, fields) -> list:
-    # pre_save first: it fills auto_now_add fields (received_at) as Model.save would.
-    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+def _audit_fields() -> list:
+    # object_ids is the new entry's id, which only the statement knows.
+    return inserts.fields(AuditEvent, leave_out=("object_ids",))
 
 
 def insert(entry: DiaryEntry, audit_row: AuditEvent) -> None:
     """Write ``entry`` (unsaved) with ``audit_row`` (unsaved; its ``object_ids`` become the
     new entry's id) and, if the entry names a check-in, that check-in's answer. Raises
     ``IntegrityError`` as the ORM would (a repeated client_id), having written nothing."""
-    params = _values(entry, _insert_fields(DiaryEntry))
-    params += _values(audit_row, [f for f in _insert_fields(AuditEvent) if f.name != "object_ids"])
+    params = inserts.values(entry, inserts.fields(DiaryEntry))
+    params += inserts.values(audit_row, _audit_fields())
     answers_checkin = entry.checkin_id is not None
     if answers_checkin:
         at, missed = entry.recorded_at, CheckInStatus.MISSED
         params += [CheckInStatus.ANSWERED, at, entry.checkin_id, *OPEN_CHECKIN_STATUSES, missed, at]
     with connection.cursor() as cursor:
         cursor.execute(_sql(answers_checkin), params)
-        (entry.pk,) = cursor.fetchone()
-    entry._state.adding = False
-    entry._state.db = connection.alias
-    audit_row.object_ids = [entry.pk]
+        (pk,) = cursor.fetchone()
+    inserts.saved(entry, pk)
+    audit_row.object_ids = [pk]

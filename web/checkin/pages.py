@@ -43,6 +43,9 @@ def checkins_of(patient: Patient):
     )
 
 
+COMING_FIELDS = ("key", "label", "status", "opens_at", "due_at", "closes_at", "procedure_id")
+
+
 @dataclass
 class Coming:
     """The patient's check-ins not yet answered that have not closed, soonest first."""
@@ -57,7 +60,9 @@ def coming(patient: Patient, now: datetime) -> Coming:
     rows = list(
         checkins_of(patient)
         .filter(status__in=OPEN_CHECKIN_STATUSES, closes_at__gt=now)
-        .select_related("procedure")
+        # What the pages show of them: a diary's dozens of rows, each with its reminder
+        # times and its block, cost more to read than the rest of the page (bench/checkin).
+        .only(*COMING_FIELDS)
         .order_by("due_at")
     )
     return Coming(
