@@ -173,6 +173,10 @@ class StrictSerializerMixin:
                 replacement = _strict_replacement(field)
                 if replacement is not None:
                     template[name] = replacement
+            for field in template.values():
+                # Built now, once: a field builds its validators when first asked, which
+                # each copy would otherwise do again on every request.
+                field.validators  # noqa: B018
             cls._strict_fields_template = template
         return {name: _fresh(field) for name, field in template.items()}
 
@@ -199,8 +203,7 @@ def _fresh(field):
     fresh = object.__new__(type(field))
     fresh.__dict__.update(field.__dict__)
     # The copy's own list and dict, so that one appended to is not the next request's.
-    if "_validators" in field.__dict__:
-        fresh._validators = list(field._validators)
+    fresh._validators = list(field._validators)
     fresh.error_messages = dict(field.error_messages)
     return fresh
 
