@@ -40,6 +40,13 @@ class Clinic(models.Model):
         validators=[EMERGENCY_NUMBER],
         help_text="The emergency services number patients are told to call (999, 112, 911).",
     )
+    # The clinic's policy for a patient's erasure (their data rights): by default the
+    # readings stay, de-identified, for the clinic's statistics; some clinics must delete.
+    erasure_deletes_readings = models.BooleanField(
+        default=False,
+        help_text="Erasing a patient deletes their readings too, instead of keeping them "
+        "de-identified.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

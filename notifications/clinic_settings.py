@@ -15,7 +15,7 @@ from notifications.transports import webhook
 # Escalation delays an admin may choose, in seconds: from "at once" to a day.
 MIN_DELAY_SECONDS = 5
 MAX_DELAY_SECONDS = 86400
-CLINIC_FIELDS = {"name", "phone", "emergency_number"}
+CLINIC_FIELDS = {"name", "phone", "emergency_number", "erasure_deletes_readings"}
 ALERTING_FIELDS = {
     "emergency_delay_seconds",
     "urgent_delay_seconds",
@@ -52,6 +52,7 @@ def settings_of(clinic: Clinic, now: datetime) -> dict:
         "timezone": clinic.timezone,
         "phone": clinic.phone,
         "emergency_number": clinic.emergency_number,
+        "erasure_deletes_readings": clinic.erasure_deletes_readings,
         "emergency_delay_seconds": alerting.emergency_delay_seconds,
         "urgent_delay_seconds": alerting.urgent_delay_seconds,
         "webhook_url": alerting.webhook_url,
@@ -87,15 +88,14 @@ def update_alert_settings(
     renamed = "name" in changes and changes["name"] != clinic.name
     if renamed and Clinic.objects.filter(name=changes["name"]).exclude(pk=clinic.pk).exists():
         raise DiaryError("name", "Another clinic has this name.")
-    # What patients are told to call (the web check-in, the advice): the model's checks.
-    contact = {
-        name: changes[name] for name in ("name", "phone", "emergency_number") if name in changes
-    }
-    if contact:
-        for name, value in contact.items():
+    # What patients are told to call (the web check-in, the advice), and the erasure
+    # policy: the model's checks.
+    own = {name: changes[name] for name in CLINIC_FIELDS if name in changes}
+    if own:
+        for name, value in own.items():
             setattr(clinic, name, value)
         clinic.full_clean(validate_unique=False, validate_constraints=False)
-        clinic.save(update_fields=list(contact))
+        clinic.save(update_fields=list(own))
 
     alerting = alert_settings_of(clinic)
     alerting.clinic = clinic

@@ -134,6 +134,10 @@ class ClinicSettingsSerializer(StrictSerializerMixin, serializers.Serializer):
     webhook_secret_set = serializers.BooleanField(
         read_only=True, help_text="Whether a webhook secret is set."
     )
+    erasure_deletes_readings = StrictBooleanField(
+        help_text="When a patient is erased: true deletes their readings too; false (the "
+        "default) keeps them, de-identified."
+    )
     webhook_include_rule = StrictBooleanField(
         help_text="Whether the webhook's body names the rule that raised the alert "
         "(alert.rule, e.g. 'fever'); default true. False leaves it out."

@@ -252,3 +252,18 @@ def test_mara_leaves_the_rule_out_of_the_webhook_from_the_clinic_page(as_mara_pa
     assert AlertSettings.objects.get(clinic=north).webhook_include_rule is False
     page = as_mara_page.get("/dashboard/clinic/").content.decode()
     assert 'id="id_webhook_include_rule" checked' not in page
+
+
+def test_mara_sets_the_clinic_s_erasure_policy_from_the_clinic_page(as_mara_page, north):
+    page = as_mara_page.get("/dashboard/clinic/").content.decode()
+    assert "Erasing a patient deletes their readings too" in page
+    assert 'id="id_erasure_deletes_readings" checked' not in page  # kept, de-identified
+
+    sent = as_mara_page.post("/dashboard/clinic/", settings_body(erasure_deletes_readings="on"))
+
+    assert sent.status_code == 302, sent.content[:3000]
+    north.refresh_from_db()
+    assert north.erasure_deletes_readings is True
+    as_mara_page.post("/dashboard/clinic/", settings_body())  # the box unticked again
+    north.refresh_from_db()
+    assert north.erasure_deletes_readings is False

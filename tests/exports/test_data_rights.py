@@ -106,3 +106,41 @@ def test_erasing_a_patient_whose_alert_was_resolved_keeps_the_alert_resolved(
     assert response.json()["erased"]["alert_notes"] == 1
     alert.refresh_from_db()
     assert (alert.state, alert.resolution_note) == ("resolved", ERASED_NOTE)
+
+
+def test_a_clinic_whose_policy_is_to_delete_readings_erases_them_too(
+    as_mara, anas_record, anas_block
+):
+    from diary.models import DiaryEntry, Finding
+
+    clinic = anas_record.clinic
+    as_mara.patch("/api/v1/clinic/", {"erasure_deletes_readings": True}, format="json")
+    clinic.refresh_from_db()
+    assert clinic.erasure_deletes_readings is True
+    first, later = DiaryEntry.objects.filter(patient=anas_record).order_by("id")
+    # A correction protects the entry it corrects (on_delete=PROTECT): erasure unlinks them.
+    DiaryEntry.objects.filter(pk=later.pk).update(corrects=first)
+    held = DiaryEntry.objects.filter(patient=anas_record).count()
+    assert held == 2 and Finding.objects.filter(entry__patient=anas_record).exists()
+
+    response = as_mara.post(
+        f"/api/v1/patients/{anas_record.pk}/erase/", {"confirm": True}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    erased = response.json()["erased"]
+    assert erased["readings"] == held and "entry_texts" not in erased
+    assert not DiaryEntry.objects.filter(patient=anas_record).exists()
+    assert not Finding.objects.filter(entry__patient=anas_record).exists()
+    assert AuditEvent.objects.get(action=Action.DELETE).changes["erased"]["readings"] == held
+    # The alert and how it was handled stay in the record; the block too, unnamed.
+    assert anas_block.alerts.exists()
+
+
+def test_the_erasure_policy_is_a_clinic_setting_with_a_clear_error(as_mara, as_cole, north):
+    assert as_mara.get("/api/v1/clinic/").json()["erasure_deletes_readings"] is False
+    wrong = as_mara.patch("/api/v1/clinic/", {"erasure_deletes_readings": "yes"}, format="json")
+    assert wrong.status_code == 400
+    assert list(wrong.json()["fields"]) == ["erasure_deletes_readings"]
+    nurse = as_cole.patch("/api/v1/clinic/", {"erasure_deletes_readings": True}, format="json")
+    assert nurse.status_code == 403

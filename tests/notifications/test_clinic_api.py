@@ -56,6 +56,7 @@ def test_nia_reads_north_s_defaults(as_nia):
         "timezone": "Europe/London",
         "phone": "+442079460001",
         "emergency_number": "112",
+        "erasure_deletes_readings": False,
         "emergency_delay_seconds": 300,
         "urgent_delay_seconds": 900,
         "webhook_url": "",

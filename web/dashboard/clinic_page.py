@@ -27,6 +27,7 @@ PLAIN_FIELDS = (
     "name",
     "phone",
     "emergency_number",
+    "erasure_deletes_readings",
     "emergency_delay_seconds",
     "urgent_delay_seconds",
     "webhook_url",
@@ -55,6 +56,12 @@ class ClinicForm(forms.Form):
         strip=False,
         label="New webhook secret (leave empty to keep the current one)",
         widget=forms.PasswordInput(render_value=False),
+    )
+    erasure_deletes_readings = forms.BooleanField(
+        required=False,
+        label="Erasing a patient deletes their readings too",
+        help_text="Unticked, an erased patient's readings stay, with nothing left that says "
+        "who they were.",
     )
     remove_webhook_secret = forms.BooleanField(required=False, label="Remove the webhook secret")
     webhook_include_rule = forms.BooleanField(
