@@ -153,26 +153,32 @@ def test_twilio_retrying_the_callback_escalates_only_once(fever, client, receipt
     assert Delivery.objects.filter(step=1).count() == 1  # Ravi's e-mail, once
 
 
+def another_page_of_step_0(alert, user, address, message_sid, **attempt) -> Delivery:
+    """One more SMS page of ``alert``'s first step to ``user``, sent (and, with
+    ``receipt=``, its receipt already in)."""
+    page = Delivery.objects.create(
+        patient=alert.patient,
+        alert=alert,
+        event="triggered",
+        step=0,
+        staff=user,
+        purpose="alert_page",
+        channel="sms",
+        address=address,
+        status=DeliveryStatus.SENT,
+        provider_id=message_sid,
+        next_attempt_at=alert.created_at,
+    )
+    at = alert.created_at
+    page.attempts_log.create(started_at=at, finished_at=at, outcome="sent", **attempt)
+    return page
+
+
 def test_two_failed_pages_of_one_step_escalate_it_once(
     fever, client, receipts_on, nurse_nia, north
 ):
     # Nia's second number (a shift phone) also went out at step 0, and fails too.
-    second = Delivery.objects.create(
-        patient=fever.patient,
-        alert=fever,
-        event="triggered",
-        step=0,
-        staff=nurse_nia,
-        purpose="alert_page",
-        channel="sms",
-        address="+447700900556",
-        status=DeliveryStatus.SENT,
-        provider_id="SM-second",
-        next_attempt_at=fever.created_at,
-    )
-    second.attempts_log.create(
-        started_at=fever.created_at, finished_at=fever.created_at, outcome="sent"
-    )
+    second = another_page_of_step_0(fever, nurse_nia, "+447700900556", "SM-second")
 
     first = post_receipt(client, receipts_on, nias_text(), "undelivered", "30003")
     other = post_receipt(client, receipts_on, second, "undelivered", "30003")
@@ -198,24 +204,8 @@ def test_a_page_of_the_step_that_arrived_keeps_the_usual_delay(
     fever, client, receipts_on, nurse_nia, north, clock
 ):
     # Nia's tablet number got its page of step 0: she has the alert.
-    arrived = Delivery.objects.create(
-        patient=fever.patient,
-        alert=fever,
-        event="triggered",
-        step=0,
-        staff=nurse_nia,
-        purpose="alert_page",
-        channel="sms",
-        address="+447700900557",
-        status=DeliveryStatus.SENT,
-        provider_id="SM-arrived",
-        next_attempt_at=fever.created_at,
-    )
-    arrived.attempts_log.create(
-        started_at=fever.created_at,
-        finished_at=fever.created_at,
-        outcome="sent",
-        receipt=AttemptReceipt.DELIVERED,
+    another_page_of_step_0(
+        fever, nurse_nia, "+447700900557", "SM-arrived", receipt=AttemptReceipt.DELIVERED
     )
 
     assert post_receipt(client, receipts_on, nias_text(), "undelivered", "30003") == "recorded"
