@@ -61,3 +61,35 @@ def test_the_entry_s_block_is_the_orm_s_with_the_check_in_it_answers(ana, anas_b
     later = entries.procedure_for_entry(ana, anas_block.pk, timezone.now() + timedelta(days=90))
     assert later.pk == anas_block.pk and later.open_checkin_id is None
     assert entries.procedure_for_entry(ana, anas_block.pk + 999, at) is None
+
+
+@pytest.mark.parametrize("hours_after_block", [0.5, 2, 30, 24 * 9])
+def test_the_check_ins_still_to_come_are_the_orm_s_open_ones_and_the_next_few(
+    anas_block, hours_after_block
+):
+    from diary.models import OPEN_CHECKIN_STATUSES, CheckInStatus
+    from web.checkin import pages
+
+    now = anas_block.performed_at + timedelta(hours=hours_after_block)
+    CheckIn.objects.filter(procedure=anas_block, key="h1").update(status=CheckInStatus.ANSWERED)
+    still = list(
+        CheckIn.objects.filter(
+            procedure=anas_block, status__in=OPEN_CHECKIN_STATUSES, closes_at__gt=now
+        ).order_by("due_at", "id")
+    )
+    found = pages.coming(anas_block.patient, now)
+    assert still, "each moment has check-ins still to come"
+    if hours_after_block == 2:
+        assert found.open_now and len(found.upcoming) == pages.UPCOMING_SHOWN
+    assert found.open_now == [c for c in still if c.opens_at <= now]
+    assert found.upcoming == [c for c in still if c.opens_at > now][: pages.UPCOMING_SHOWN]
+    assert all(_all_fields(c) == _all_fields(CheckIn.objects.get(pk=c.pk)) for c in found.upcoming)
+
+
+def test_a_cancelled_block_has_nothing_to_come(anas_block):
+    from diary.models import ProcedureStatus
+    from web.checkin import pages
+
+    type(anas_block).objects.filter(pk=anas_block.pk).update(status=ProcedureStatus.CANCELLED)
+    found = pages.coming(anas_block.patient, anas_block.performed_at)
+    assert found.open_now == [] and found.upcoming == []

@@ -1,8 +1,11 @@
 """What the patient's own pages show, read in a few queries: their block, the check-ins open
 now and coming, and their readings so far."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from django.db import connection
 
 from diary import response
 from diary.models import (
@@ -13,6 +16,7 @@ from diary.models import (
     Procedure,
     ProcedureStatus,
 )
+from diary.services import hot_rows
 from web.checkin import chart as charts
 
 UPCOMING_SHOWN = 5
@@ -43,9 +47,6 @@ def checkins_of(patient: Patient):
     )
 
 
-COMING_FIELDS = ("key", "label", "status", "opens_at", "due_at", "closes_at", "procedure_id")
-
-
 @dataclass
 class Coming:
     """The patient's check-ins not yet answered that have not closed, soonest first."""
@@ -55,20 +56,43 @@ class Coming:
 
 
 def coming(patient: Patient, now: datetime) -> Coming:
-    """What is open now and what comes next, in one query (a diary has a few dozen
-    check-ins at most, so reading all those still to come is cheap)."""
-    rows = list(
-        checkins_of(patient)
-        .filter(status__in=OPEN_CHECKIN_STATUSES, closes_at__gt=now)
-        # What the pages show of them: a diary's dozens of rows, each with its reminder
-        # times and its block, cost more to read than the rest of the page (bench/checkin).
-        .only(*COMING_FIELDS)
-        .order_by("due_at")
-    )
+    """What is open now and the next ``UPCOMING_SHOWN`` to come, in one query built once
+    (diary.services.hot_rows): the landing and the answer page of every check-in read it,
+    and a diary's dozens of check-ins through the ORM cost more than the rest of the page."""
+    with connection.cursor() as cursor:
+        at = connection.ops.adapt_datetimefield_value(now)
+        statuses = list(OPEN_CHECKIN_STATUSES)
+        cursor.execute(
+            _coming_sql(),
+            [at, at, patient.pk, ProcedureStatus.CANCELLED, *statuses, at, UPCOMING_SHOWN],
+        )
+        rows = [hot_rows.instances(row, CheckIn)[0][0] for row in cursor.fetchall()]
     return Coming(
         open_now=[c for c in rows if c.opens_at <= now],
         upcoming=[c for c in rows if c.opens_at > now],
     )
+
+
+@functools.cache
+def _coming_sql() -> str:
+    quote = connection.ops.quote_name
+    checkin, procedure = quote(CheckIn._meta.db_table), quote(Procedure._meta.db_table)
+    statuses = ", ".join(["%s"] * len(OPEN_CHECKIN_STATUSES))
+    names = ", ".join(quote(f.column) for f in CheckIn._meta.concrete_fields)
+    # Every open one; of those not open yet, the first few by due time.
+    return f"""
+        SELECT {names} FROM (
+            SELECT {hot_rows.columns("c", CheckIn)}, c.opens_at <= %s AS open_now,
+                   row_number() OVER (
+                       PARTITION BY c.opens_at <= %s ORDER BY c.due_at, c.id
+                   ) AS place
+            FROM {checkin} c JOIN {procedure} p ON p.id = c.procedure_id
+            WHERE p.patient_id = %s AND p.status <> %s
+              AND c.status IN ({statuses}) AND c.closes_at > %s
+        ) still_to_come
+        WHERE open_now OR place <= %s
+        ORDER BY due_at, id
+    """  # noqa: S608  (names from the models, values as parameters)
 
 
 def diary_of(patient: Patient, now: datetime, still_to_come: Coming | None = None) -> Diary:
