@@ -1,6 +1,7 @@
 """A local APNs: HTTP/2 over TLS (a throwaway CA from trustme), built on the ``h2`` state
-machine so a test can do what Apple's servers do: check the provider token's ES256
-signature, answer 410 or 429, or drop the connection in the middle of a batch."""
+machine (tests/notifications/apns_h2.py, which bench/dispatch's receiver shares) so a test
+can do what Apple's servers do: check the provider token's ES256 signature, answer 410 or
+429, or drop the connection in the middle of a batch."""
 
 import json
 import socket
@@ -8,11 +9,10 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 
-import h2.config
-import h2.connection
-import h2.events
 import jwt
 import trustme
+
+from tests.notifications.apns_h2 import H2Server, ProviderTokenCheck, bearer_of, server_tls
 
 DROP = "drop"  # close the TCP connection instead of answering
 STALL = "stall"  # answer nothing until the receiver stops
@@ -33,7 +33,7 @@ class Pushed:
 
     @property
     def jwt(self) -> str:
-        return self.headers["authorization"].removeprefix("bearer ")
+        return bearer_of(self.headers)
 
 
 @dataclass
@@ -55,9 +55,8 @@ class ApnsReceiver:
 
     def start(self) -> None:
         self._stop = threading.Event()
-        self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._tls.set_alpn_protocols(["h2"])
-        self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(self._tls)
+        self._tls = server_tls(self.ca)
+        self._tokens = ProviderTokenCheck(self.public_key, self.key_id, self.team_id)
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -87,40 +86,27 @@ class ApnsReceiver:
             sock.close()
             return
         self.alpn.append(tls.selected_alpn_protocol())
-        conn = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
-        )
-        conn.initiate_connection()
-        tls.sendall(conn.data_to_send())
-        streams: dict[int, dict] = {}
+        server = H2Server()
+        tls.sendall(server.data_to_send())
         try:
             while not self._stop.is_set():
                 data = tls.recv(65535)
                 if not data:
                     return
-                for event in conn.receive_data(data):
-                    if isinstance(event, h2.events.RequestReceived):
-                        streams[event.stream_id] = {"headers": dict(event.headers), "body": b""}
-                    elif isinstance(event, h2.events.DataReceived):
-                        streams[event.stream_id]["body"] += event.data
-                        conn.acknowledge_received_data(
-                            event.flow_controlled_length, event.stream_id
-                        )
-                    elif isinstance(event, h2.events.StreamEnded):
-                        request = streams.pop(event.stream_id)
-                        if not self._answer(conn, event.stream_id, request, number):
-                            return
-                    elif isinstance(event, h2.events.ConnectionTerminated):
+                for request in server.receive(data):
+                    if not self._answer(server, request, number):
                         return
-                tls.sendall(conn.data_to_send())
+                if server.closed:
+                    return
+                tls.sendall(server.data_to_send())
         except OSError:
             return
         finally:
             tls.close()
 
-    def _answer(self, conn, stream_id: int, request: dict, number: int) -> bool:
-        headers = request["headers"]
-        pushed = Pushed(headers[":path"], headers, json.loads(request["body"] or b"{}"), number)
+    def _answer(self, server: H2Server, request, number: int) -> bool:
+        headers = request.headers
+        pushed = Pushed(headers[":path"], headers, json.loads(request.body or b"{}"), number)
         self.pushes.append(pushed)
         answer = self.scripted.pop(0) if self.scripted else None
         if answer == DROP:
@@ -129,22 +115,8 @@ class ApnsReceiver:
             self._stop.wait(10)
             return False
         status, reply = answer or (200, None)
-        if status == 200 and not self._token_is_good(pushed):
+        if status == 200 and not self._tokens.is_good(pushed.jwt):
             status, reply = 403, {"reason": "InvalidProviderToken"}
         body = json.dumps(reply).encode() if reply else b""
-        conn.send_headers(
-            stream_id,
-            [(":status", str(status)), ("apns-id", f"APNS-{len(self.pushes):04d}")],
-            end_stream=not body,
-        )
-        if body:
-            conn.send_data(stream_id, body, end_stream=True)
+        server.answer(request.stream_id, status, f"APNS-{len(self.pushes):04d}", body)
         return True
-
-    def _token_is_good(self, pushed: Pushed) -> bool:
-        try:
-            header = jwt.get_unverified_header(pushed.jwt)
-            claims = jwt.decode(pushed.jwt, self.public_key, algorithms=["ES256"])
-        except (jwt.PyJWTError, KeyError):
-            return False
-        return header.get("kid") == self.key_id and claims.get("iss") == self.team_id
