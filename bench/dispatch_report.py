@@ -31,6 +31,8 @@ def print_report(results: dict, args) -> None:
     print_goals(results, args)
     if results.get("profile"):
         dispatch_profile.print_summary(*results["profile"])
+    if results.get("cprofile"):
+        dispatch_profile.print_cprofile(results["cprofile"], results["in_process"].reminders)
     print()
     for note in results["notes"]:
         print(note)

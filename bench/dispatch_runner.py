@@ -91,6 +91,16 @@ def parse_args(argv):
     parser.add_argument(
         "--py-spy", metavar="PATH", help="py-spy binary: profile the first run's worker"
     )
+    parser.add_argument(
+        "--cprofile",
+        metavar="PATH",
+        help="run the send task body in this process under cProfile, stats written to PATH",
+    )
+    parser.add_argument(
+        "--sends-only",
+        action="store_true",
+        help="stop after the send task body in this process (no worker runs): for profiling",
+    )
     args = parser.parse_args(argv)
     args.fcm_auth = [mode.strip() for mode in args.fcm_auth.split(",") if mode.strip()]
     unknown = set(args.fcm_auth) - set(FCM_AUTH_MODES)
@@ -649,10 +659,16 @@ def run_all(bench: Bench, empty_db: str) -> dict:
             "receiver": seconds.get(bench.receiver_pid, 0.0),
         }
 
-    results["in_process"] = plan.time_sends_in_process(IN_PROCESS_SENDS, batch, cpu_now)
+    profile_to = Path(args.cprofile) if args.cprofile else None
+    results["in_process"] = plan.time_sends_in_process(IN_PROCESS_SENDS, batch, cpu_now, profile_to)
+    if profile_to:
+        results["cprofile"] = profile_to
     redis_client().flushdb()
     receiver.dump(bench.receiver_port)
     results["runs"] = []
+    if args.sends_only:
+        results["raw_after"] = results["raw_before"]
+        return results
     # Each credential mode in turn within a set-up, so drift on a shared machine hits both.
     setups = [
         (concurrency, tick_s, auth)
