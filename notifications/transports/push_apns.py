@@ -9,6 +9,7 @@ It offers only ``h2`` (``http1=False``): a server that cannot speak it fails lou
 test instead of passing on HTTP/1.1 and failing against Apple.
 """
 
+import logging
 import os
 import ssl
 import threading
@@ -23,6 +24,11 @@ from notifications.transports.apns_token import InvalidKey, ProviderToken
 from notifications.transports.base import Message, SendResult, Transport
 
 LABEL = "push/apns"
+# httpx writes an INFO line per request with its URL, and an APNs URL ends in the device
+# token: at the default LOG_LEVEL that was a line per reminder, naming the patient's phone.
+# Our own lines say what happened with the token's tail only (_common.tail); httpx's
+# warnings and errors still show.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 # The token is dead (410) or not a token of our app: sending again cannot help.
 PERMANENT_REASONS = {"BadDeviceToken", "DeviceTokenNotForTopic"}
 

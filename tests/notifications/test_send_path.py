@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from notifications import breaker
 from notifications import services as notify
 from notifications.models import Delivery, Purpose
-from notifications.transports import Message, TransportError, get_transport
+from notifications.transports import ApnsTransport, Message, TransportError, get_transport
 from tests.notifications.conftest import ANAS_PHONE_TOKEN, TWILIO_INVALID_NUMBER, TWO_HOURS
 
 NUMBERS = [f"+4477009{n:05d}" for n in range(5)]
@@ -109,3 +109,16 @@ def test_every_send_is_counted_though_its_series_is_looked_up_once(
 
     assert len(ids) == 2
     assert sent_count("push") == before + 2
+
+
+def test_an_apns_push_logs_no_line_with_the_device_token_at_info(apns, caplog):
+    iphone = "a1b2c3d4" * 8
+    message = Message(
+        iphone, "Pain diary", "Time for your check-in.", "https://d.example/c/1", "c", "apns"
+    )
+    caplog.set_level("INFO")
+
+    ApnsTransport().send(message)
+
+    assert len(apns.pushes) == 1
+    assert not [r for r in caplog.records if iphone in r.getMessage()]
