@@ -50,6 +50,20 @@ def create_patients(count: int) -> list[int]:
     return ids
 
 
+def give_phones(push: str) -> None:
+    """Every patient's phone an Android one (``fcm``), an iPhone (``apns``), or (``both``)
+    an iPhone for even patient ids and an Android phone for odd ones: about half each of
+    any random set of due check-ins. The token stays; only the platform it is sent by moves."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE diary_device SET platform = CASE
+                 WHEN %(push)s = 'both' THEN CASE WHEN patient_id %% 2 = 0
+                                               THEN 'apns' ELSE 'fcm' END
+                 ELSE %(push)s END""",
+            {"push": push},
+        )
+
+
 def plan_through_services(patient_ids: list[int]) -> int:
     """One planned block per patient, its check-ins planned by ``create_procedure``.
 

@@ -276,13 +276,45 @@ def sample_body(number: int) -> bytes:
     ).encode()
 
 
-def _client(port: int, library: str, start_at: float, end_at: float, results) -> None:
+def apns_poster(apns: dict):
+    """POST one APNs-shaped push over a kept HTTP/2 connection (httpx, as the transport)."""
+    import ssl
+
+    import httpx
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+
+    with open(apns["key_file"], "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    token = jwt.encode(
+        {"iss": APNS_TEAM_ID, "iat": int(time.time())},
+        key,
+        algorithm="ES256",
+        headers={"kid": APNS_KEY_ID},
+    )
+    client = httpx.Client(
+        http1=False, http2=True, verify=ssl.create_default_context(cafile=apns["ca_file"])
+    )
+    url = f"https://{HOST}:{apns['port']}{APNS_PATH}{SAMPLE_TOKEN}"
+    headers = {"authorization": f"bearer {token}", "apns-topic": "bench", "apns-push-type": "alert"}
+
+    def post(body):
+        message = json.loads(body)["message"]
+        push = {"aps": {"alert": message["notification"]}, **message["data"]}
+        return client.post(url, json=push, headers=headers).status_code
+
+    return post
+
+
+def _client(port: int, library: str, start_at: float, end_at: float, results, apns) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     path = "/v1/projects/bench/messages:send"
     url = f"http://{HOST}:{port}{path}"
     headers = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
     done = 0
-    if library == "requests":
+    if library == "httpx-h2":
+        post = apns_poster(apns)
+    elif library == "requests":
         import requests
 
         session = requests.Session()
@@ -305,13 +337,16 @@ def _client(port: int, library: str, start_at: float, end_at: float, results) ->
     results.put((done, time.monotonic() - start_at, time.process_time()))
 
 
-def load(port: int, processes: int, seconds: float, library: str) -> dict:
-    """``processes`` clients posting back to back for ``seconds``: requests per second."""
+def load(port: int, processes: int, seconds: float, library: str, apns=None) -> dict:
+    """``processes`` clients posting back to back for ``seconds``: requests per second.
+    ``httpx-h2`` posts APNs pushes (``apns``: its port, CA file and key file)."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     start_at = time.monotonic() + 0.3
     clients = [
-        context.Process(target=_client, args=(port, library, start_at, start_at + seconds, results))
+        context.Process(
+            target=_client, args=(port, library, start_at, start_at + seconds, results, apns)
+        )
         for _ in range(processes)
     ]
     for client in clients:
@@ -340,12 +375,18 @@ def main(argv=None) -> None:
     load_parser.add_argument("--port", type=int, required=True)
     load_parser.add_argument("--processes", type=int, default=1)
     load_parser.add_argument("--seconds", type=float, default=3.0)
-    load_parser.add_argument("--library", choices=("http.client", "requests"), default="requests")
+    load_parser.add_argument(
+        "--library", choices=("http.client", "requests", "httpx-h2"), default="requests"
+    )
+    load_parser.add_argument("--apns-port", type=int, default=0)
+    load_parser.add_argument("--ca-file", default="")
+    load_parser.add_argument("--apns-key-file", default="")
     args = parser.parse_args(argv)
     if args.command == "serve":
         asyncio.run(serve(args.port, args.apns_port, args.ca_file, args.apns_key_file))
     else:
-        print(json.dumps(load(args.port, args.processes, args.seconds, args.library)))
+        apns = {"port": args.apns_port, "ca_file": args.ca_file, "key_file": args.apns_key_file}
+        print(json.dumps(load(args.port, args.processes, args.seconds, args.library, apns)))
 
 
 if __name__ == "__main__":
