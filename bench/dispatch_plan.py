@@ -4,6 +4,7 @@ Planning a million check-ins, timing ticks with nothing due and with thousands d
 making reminders due at a chosen moment, and reading back what the worker did.
 """
 
+import cProfile
 import math
 import secrets
 import statistics
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
@@ -46,6 +48,20 @@ def create_patients(count: int) -> list[int]:
         ids.append(patient.pk)
     diary.install_default_protocol()
     return ids
+
+
+def give_phones(push: str) -> None:
+    """Every patient's phone an Android one (``fcm``), an iPhone (``apns``), or (``both``)
+    an iPhone for even patient ids and an Android phone for odd ones: about half each of
+    any random set of due check-ins. The token stays; only the platform it is sent by moves."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE diary_device SET platform = CASE
+                 WHEN %(push)s = 'both' THEN CASE WHEN patient_id %% 2 = 0
+                                               THEN 'apns' ELSE 'fcm' END
+                 ELSE %(push)s END""",
+            {"push": push},
+        )
 
 
 def plan_through_services(patient_ids: list[int]) -> int:
@@ -423,12 +439,16 @@ class InProcessSends:
     queries: int
 
 
-def time_sends_in_process(count: int, batch: int, cpu_seconds) -> InProcessSends:
+def time_sends_in_process(
+    count: int, batch: int, cpu_seconds, profile_to: Path | None = None
+) -> InProcessSends:
     """Make ``count`` reminders due now, plan them with a tick, then run the send task's
     function on them here, ``batch`` ids per call, as a worker child would.
 
     ``cpu_seconds()`` gives CPU seconds so far of this process's PostgreSQL backend and of
-    the receiver. The tick's enqueued tasks go to a queue no worker reads.
+    the receiver. The tick's enqueued tasks go to a queue no worker reads. With
+    ``profile_to``, the sends run under cProfile and its stats are written there (the
+    timings then include cProfile's own overhead: compare them only with each other).
     """
     from notifications.models import Delivery
     from notifications.tasks import send_deliveries
@@ -444,10 +464,16 @@ def time_sends_in_process(count: int, batch: int, cpu_seconds) -> InProcessSends
     clock = QueryClock()
     before, cpu_before = cpu_seconds(), time.process_time()
     started = time.perf_counter()
+    profiler = cProfile.Profile() if profile_to else None
     with connection.execute_wrapper(clock):
+        if profiler:
+            profiler.enable()
         for start in range(0, len(ids), batch):
             for outcome, n in (send_deliveries(ids[start : start + batch]) or {}).items():
                 outcomes[outcome] = outcomes.get(outcome, 0) + n
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
     seconds = time.perf_counter() - started
     after = cpu_seconds()
     used = {name: after[name] - before[name] for name in after}

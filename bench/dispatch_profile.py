@@ -6,6 +6,7 @@ PostgreSQL, a socket read). On a saturated 2-core box that makes this a profile 
 busy wall time, which is what limits a child's sends per second.
 """
 
+import pstats
 from collections import Counter
 from pathlib import Path
 
@@ -74,3 +75,23 @@ def print_summary(summary: dict, source: str) -> None:
     print("  most often on top of the stack:")
     for frame, share in summary["self"]:
         print(f"  {share:6.1%}  {frame[:120]}")
+
+
+def print_cprofile(path: Path, reminders: int, top: int = 25) -> None:
+    """The in-process send task body under cProfile: the functions with the most time of
+    their own, and the most time below them, in microseconds per reminder."""
+    stats = pstats.Stats(str(path))
+    per = 1e6 / max(1, reminders)
+    rows = stats.stats  # (file, line, name) -> (calls, primitive, own s, cumulative s, callers)
+    for title, column in (("own time", 2), ("time below", 3)):
+        print(f"\nsend task body under cProfile ({reminders:,} reminders), top by {title}:")
+        print("| µs/reminder own | µs/reminder below | calls/reminder | function |")
+        print("|---:|---:|---:|---|")
+        ranked = sorted(rows.items(), key=lambda item: item[1][column], reverse=True)
+        for (file, line, name), (calls, _, own, below, _) in ranked[:top]:
+            where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if line else file
+            print(
+                f"| {own * per:.1f} | {below * per:.1f} | {calls / max(1, reminders):.2f} "
+                f"| {name} ({where}) |"
+            )
+    print(f"raw stats: {path}")

@@ -1,10 +1,17 @@
-"""A local stand-in for FCM for bench/dispatch, and a plain client loop to measure it.
+"""A local stand-in for FCM and APNs for bench/dispatch, and plain client loops to measure it.
 
 ``python -m bench.dispatch_receiver serve --port P`` answers every
 ``POST /v1/projects/<project>/messages:send`` with 200 ``{"name": "projects/bench/messages/N"}``
 over kept-alive HTTP/1.1, and keeps (arrival time, collapse id, token) for each; it also
 answers ``POST /token`` as Google's OAuth2 token endpoint would. Two control
 requests: ``GET /_count`` (how many so far) and ``POST /_dump`` (all of them, then forget them).
+
+With ``--apns-port Q --ca-file F --apns-key-file K``, the same process is APNs too: HTTP/2
+over TLS on Q (the protocol code of the tests' receiver, tests/notifications/apns_h2.py),
+its certificate from a CA made at start and written to F (the worker's ``APNS_CA_FILE``),
+each push's provider token checked against the public half of the ``.p8`` key K (403
+``InvalidProviderToken`` otherwise, as Apple answers). Its pushes count with FCM's in one
+tally, so a run with both platforms is measured as one stream of reminders.
 
 A bare asyncio protocol, not a web framework: it must never be what limits the reminders
 per second, which the ``load`` command checks (a plain client loop posting FCM-shaped
@@ -22,6 +29,9 @@ import time
 
 HOST = "127.0.0.1"
 SEND_SUFFIX = b"/messages:send"
+APNS_PATH = "/3/device/"
+APNS_KEY_ID = "BENCHKEY01"
+APNS_TEAM_ID = "BENCHTEAM1"
 MAX_HEADER_BYTES = 64 * 1024
 
 
@@ -35,6 +45,8 @@ class Arrivals:
         self.bad = 0  # bodies that were not an FCM message
         self.total = 0
         self.tokens_minted = 0
+        self.apns = 0  # of ``times``, how many came by APNs
+        self.refused = 0  # APNs pushes whose provider token failed the check
 
     def keep(self, body: bytes) -> None:
         self.total += 1
@@ -49,6 +61,22 @@ class Arrivals:
         self.collapse_ids.append(collapse_id)
         self.tokens.append(token)
 
+    def keep_apns(self, path: str, body: bytes) -> bool:
+        """An APNs push (``/3/device/<token>``): the app's keys sit beside ``aps``."""
+        self.total += 1
+        arrived = time.time()
+        try:
+            collapse_id = json.loads(body)["collapse_id"]
+            token = path.removeprefix(APNS_PATH)
+        except (ValueError, KeyError, TypeError):
+            self.bad += 1
+            return False
+        self.times.append(arrived)
+        self.collapse_ids.append(collapse_id)
+        self.tokens.append(token)
+        self.apns += 1
+        return True
+
     def dump(self) -> bytes:
         data = {
             "times": self.times,
@@ -56,6 +84,8 @@ class Arrivals:
             "tokens": self.tokens,
             "bad": self.bad,
             "tokens_minted": self.tokens_minted,
+            "apns": self.apns,
+            "refused": self.refused,
         }
         self.__init__()
         return json.dumps(data).encode()
@@ -123,16 +153,77 @@ class FcmProtocol(asyncio.Protocol):
         )
 
 
-async def serve(port: int) -> None:
+class ApnsProtocol(asyncio.Protocol):
+    """One worker's kept HTTP/2 connection: every push answered 200 with an ``apns-id`` if
+    its provider token is good, 403 ``InvalidProviderToken`` if not, as Apple answers."""
+
+    def __init__(self, arrivals: Arrivals, tokens):
+        from tests.notifications.apns_h2 import H2Server
+
+        self.arrivals, self.tokens = arrivals, tokens
+        self.server = H2Server()
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.write(self.server.data_to_send())
+
+    def data_received(self, data: bytes) -> None:
+        from tests.notifications.apns_h2 import bearer_of
+
+        for request in self.server.receive(data):
+            if not self.tokens.is_good(bearer_of(request.headers)):
+                self.arrivals.refused += 1
+                reply = b'{"reason": "InvalidProviderToken"}'
+                self.server.answer(request.stream_id, 403, "refused", reply)
+            elif self.arrivals.keep_apns(request.headers.get(":path", ""), request.body):
+                self.server.answer(request.stream_id, 200, f"APNS-{self.arrivals.total}")
+            else:
+                self.server.answer(request.stream_id, 400, "bad", b'{"reason": "BadPayload"}')
+        self.transport.write(self.server.data_to_send())
+        if self.server.closed:
+            self.transport.close()
+
+
+def apns_public_key(key_file: str):
+    from cryptography.hazmat.primitives import serialization
+
+    with open(key_file, "rb") as handle:
+        return serialization.load_pem_private_key(handle.read(), password=None).public_key()
+
+
+async def serve(port: int, apns_port: int = 0, ca_file: str = "", apns_key_file: str = "") -> None:
     arrivals = Arrivals()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: FcmProtocol(arrivals), HOST, port, backlog=1024)
+    servers = [server]
+    if apns_port:
+        import trustme
+
+        from tests.notifications.apns_h2 import ProviderTokenCheck, server_tls
+
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(ca_file)
+        tokens = ProviderTokenCheck(apns_public_key(apns_key_file), APNS_KEY_ID, APNS_TEAM_ID)
+        servers.append(
+            await loop.create_server(
+                lambda: ApnsProtocol(arrivals, tokens),
+                HOST,
+                apns_port,
+                ssl=server_tls(ca),
+                backlog=1024,
+            )
+        )
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set_result, None)
-    print(f"listening on {HOST}:{port}", flush=True)
-    async with server:
+    apns_note = f", APNs on {apns_port}" if apns_port else ""
+    print(f"listening on {HOST}:{port}{apns_note}", flush=True)
+    try:
         await stop
+    finally:
+        for one in servers:
+            one.close()
 
 
 # --- Control, from the bench ----------------------------------------------------------
@@ -185,13 +276,45 @@ def sample_body(number: int) -> bytes:
     ).encode()
 
 
-def _client(port: int, library: str, start_at: float, end_at: float, results) -> None:
+def apns_poster(apns: dict):
+    """POST one APNs-shaped push over a kept HTTP/2 connection (httpx, as the transport)."""
+    import ssl
+
+    import httpx
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+
+    with open(apns["key_file"], "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    token = jwt.encode(
+        {"iss": APNS_TEAM_ID, "iat": int(time.time())},
+        key,
+        algorithm="ES256",
+        headers={"kid": APNS_KEY_ID},
+    )
+    client = httpx.Client(
+        http1=False, http2=True, verify=ssl.create_default_context(cafile=apns["ca_file"])
+    )
+    url = f"https://{HOST}:{apns['port']}{APNS_PATH}{SAMPLE_TOKEN}"
+    headers = {"authorization": f"bearer {token}", "apns-topic": "bench", "apns-push-type": "alert"}
+
+    def post(body):
+        message = json.loads(body)["message"]
+        push = {"aps": {"alert": message["notification"]}, **message["data"]}
+        return client.post(url, json=push, headers=headers).status_code
+
+    return post
+
+
+def _client(port: int, library: str, start_at: float, end_at: float, results, apns) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     path = "/v1/projects/bench/messages:send"
     url = f"http://{HOST}:{port}{path}"
     headers = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
     done = 0
-    if library == "requests":
+    if library == "httpx-h2":
+        post = apns_poster(apns)
+    elif library == "requests":
         import requests
 
         session = requests.Session()
@@ -214,13 +337,16 @@ def _client(port: int, library: str, start_at: float, end_at: float, results) ->
     results.put((done, time.monotonic() - start_at, time.process_time()))
 
 
-def load(port: int, processes: int, seconds: float, library: str) -> dict:
-    """``processes`` clients posting back to back for ``seconds``: requests per second."""
+def load(port: int, processes: int, seconds: float, library: str, apns=None) -> dict:
+    """``processes`` clients posting back to back for ``seconds``: requests per second.
+    ``httpx-h2`` posts APNs pushes (``apns``: its port, CA file and key file)."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     start_at = time.monotonic() + 0.3
     clients = [
-        context.Process(target=_client, args=(port, library, start_at, start_at + seconds, results))
+        context.Process(
+            target=_client, args=(port, library, start_at, start_at + seconds, results, apns)
+        )
         for _ in range(processes)
     ]
     for client in clients:
@@ -242,16 +368,25 @@ def main(argv=None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve")
     serve_parser.add_argument("--port", type=int, required=True)
+    serve_parser.add_argument("--apns-port", type=int, default=0)
+    serve_parser.add_argument("--ca-file", default="", help="where the APNs CA is written")
+    serve_parser.add_argument("--apns-key-file", default="", help="the .p8 key the JWT is from")
     load_parser = commands.add_parser("load")
     load_parser.add_argument("--port", type=int, required=True)
     load_parser.add_argument("--processes", type=int, default=1)
     load_parser.add_argument("--seconds", type=float, default=3.0)
-    load_parser.add_argument("--library", choices=("http.client", "requests"), default="requests")
+    load_parser.add_argument(
+        "--library", choices=("http.client", "requests", "httpx-h2"), default="requests"
+    )
+    load_parser.add_argument("--apns-port", type=int, default=0)
+    load_parser.add_argument("--ca-file", default="")
+    load_parser.add_argument("--apns-key-file", default="")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        asyncio.run(serve(args.port))
+        asyncio.run(serve(args.port, args.apns_port, args.ca_file, args.apns_key_file))
     else:
-        print(json.dumps(load(args.port, args.processes, args.seconds, args.library)))
+        apns = {"port": args.apns_port, "ca_file": args.ca_file, "key_file": args.apns_key_file}
+        print(json.dumps(load(args.port, args.processes, args.seconds, args.library, apns)))
 
 
 if __name__ == "__main__":

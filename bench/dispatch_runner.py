@@ -4,7 +4,9 @@ One run: a fresh PostgreSQL database with 1,000,000 planned check-ins; ticks tim
 nothing due (against the same tick on an empty check-in table, alternating); one tick
 timed claiming 10,000 due reminders; then, for each worker set-up asked for, one Celery
 worker and one beat as production runs them, 10,000 reminders falling due at the same
-moment, delivered by FCM push into a local receiver. Talks only to 127.0.0.1.
+moment, delivered by push into a local receiver: FCM (HTTP/1.1), APNs (HTTP/2 over TLS,
+the provider JWT signed in the worker with a .p8 key made at start), or half of each.
+Talks only to 127.0.0.1.
 """
 
 import argparse
@@ -37,15 +39,12 @@ HOST = "127.0.0.1"
 PG_ADMIN_URL = f"postgresql://postgres@{HOST}:5432/postgres"
 REDIS_URL = f"redis://{HOST}:6379/14"
 FCM_PROJECT = "bench"
-# Channels other than FCM stay off: every reminder goes by push to the receiver.
+# Channels other than push stay off: every reminder goes by push to the receiver (APNs is
+# set for every run, and used by the runs whose patients have iPhones).
 OTHER_CHANNEL_ENV = [
     "FCM_ACCESS_TOKEN_FILE",
-    "APNS_BASE_URL",
-    "APNS_TOPIC",
     "APNS_KEY",
-    "APNS_KEY_FILE",
-    "APNS_KEY_ID",
-    "APNS_TEAM_ID",
+    "APNS_TOKEN_REFRESH_SECONDS",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_AUTH_TOKEN_FILE",
@@ -53,9 +52,9 @@ OTHER_CHANNEL_ENV = [
     "TWILIO_MESSAGING_SERVICE_SID",
     "EMAIL_HOST",
 ]
-# The plain client loop: http.client (the receiver's capacity) and requests (what the FCM
-# transport posts with).
-RAW_LIBRARIES = ("http.client", "requests")
+# The plain client loops: http.client (the receiver's capacity), requests, and httpx over
+# HTTP/2 with TLS (what the APNs transport posts with, into the receiver's APNs side).
+RAW_LIBRARIES = ("http.client", "requests", "httpx-h2")
 # Reminders sent by the send task's function inside the bench process (no Celery).
 IN_PROCESS_SENDS = 2000
 # py-spy's raw output (collapsed stacks), kept after the run; var/ is git-ignored.
@@ -86,25 +85,50 @@ def parse_args(argv):
         help="FCM credentials, comma-separated runs: token (a ready FCM_ACCESS_TOKEN, the "
         "baseline) or service-account (minted in the worker from FCM_SERVICE_ACCOUNT_FILE)",
     )
+    parser.add_argument(
+        "--push",
+        default="fcm,apns,both",
+        help="which phones, comma-separated runs: fcm (every patient an Android phone; with "
+        "each --fcm-auth, token first: the baseline), apns (every patient an iPhone), both "
+        "(half each, in one run; FCM with the last --fcm-auth)",
+    )
     parser.add_argument("--database", default="diary_bench_dispatch")
     parser.add_argument("--keep-db", action="store_true", help="leave the databases afterwards")
     parser.add_argument(
         "--py-spy", metavar="PATH", help="py-spy binary: profile the first run's worker"
+    )
+    parser.add_argument(
+        "--cprofile",
+        metavar="PATH",
+        help="run the send task body in this process under cProfile, stats written to PATH",
+    )
+    parser.add_argument(
+        "--sends-only",
+        action="store_true",
+        help="stop after the send task body in this process (no worker runs): for profiling",
     )
     args = parser.parse_args(argv)
     args.fcm_auth = [mode.strip() for mode in args.fcm_auth.split(",") if mode.strip()]
     unknown = set(args.fcm_auth) - set(FCM_AUTH_MODES)
     if unknown:
         parser.error(f"--fcm-auth: unknown {', '.join(sorted(unknown))}")
+    args.push = [mode.strip() for mode in args.push.split(",") if mode.strip()]
+    unknown = set(args.push) - set(PUSH_MODES)
+    if unknown or not args.push:
+        parser.error(f"--push: unknown {', '.join(sorted(unknown)) or '(none)'}")
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.tick_seconds = [float(t) for t in args.tick_seconds.split(",")]
     if not (1000 <= args.checkins <= 2_000_000 and 100 <= args.due <= 50_000):
         parser.error("--checkins must be 1,000 to 2,000,000 and --due 100 to 50,000")
     if min(args.concurrency) < 1 or min(args.tick_seconds) <= 0:
         parser.error("--concurrency and --tick-seconds must be positive")
-    runs = len(args.concurrency) * len(args.tick_seconds)
+    per_setup = len(push_runs(args))
+    runs = len(args.concurrency) * len(args.tick_seconds) * per_setup
     # Set-up takes about 2 min; a delivery run takes up to tick + 15 s + --max-wait.
-    budget = 120 + sum(t + 20 + args.max_wait for t in args.tick_seconds) * len(args.concurrency)
+    budget = (
+        120
+        + sum(t + 20 + args.max_wait for t in args.tick_seconds) * len(args.concurrency) * per_setup
+    )
     if budget > MAX_RUN_S:
         parser.error(f"{runs} delivery runs could take {budget:.0f} s, over {MAX_RUN_S} s")
     return args
@@ -150,6 +174,43 @@ def bench_env(database: str, receiver_port: int, var_dir: Path) -> dict:
 
 
 FCM_AUTH_MODES = ("token", "service-account")
+PUSH_MODES = ("fcm", "apns", "both")
+
+
+def push_runs(args) -> list[tuple[str, str]]:
+    """(phones, FCM credentials) of each delivery run in a set-up, the baseline first."""
+    runs = []
+    for push in args.push:
+        if push == "fcm":
+            runs += [("fcm", auth) for auth in args.fcm_auth]
+        elif push == "apns":
+            runs.append(("apns", "-"))
+        else:
+            runs.append(("both", args.fcm_auth[-1]))
+    return runs
+
+
+def apns_env(bench) -> dict:
+    """APNs pointed at the receiver: its CA (made when it starts) as APNS_CA_FILE, and a
+    P-256 key made here as the team's .p8, which the worker signs its ES256 JWT with."""
+    return {
+        "APNS_BASE_URL": f"https://{HOST}:{bench.apns_port}",
+        "APNS_TOPIC": "org.example.diary.bench",
+        "APNS_KEY_FILE": str(bench.apns_key_file),
+        "APNS_KEY_ID": receiver.APNS_KEY_ID,
+        "APNS_TEAM_ID": receiver.APNS_TEAM_ID,
+        "APNS_CA_FILE": str(bench.apns_ca_file),
+    }
+
+
+def write_apns_key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.write_bytes(pem)
 
 
 def fcm_auth_env(mode: str, bench) -> dict:
@@ -220,22 +281,18 @@ def wait_for(condition, timeout_s: float, what: str, log: Path | None = None):
     )
 
 
-def start_receiver(port: int, env: dict, log: Path) -> subprocess.Popen:
-    command = [
-        str(VENV_BIN / "python"),
-        "-m",
-        "bench.dispatch_receiver",
-        "serve",
-        "--port",
-        str(port),
-    ]
-    process = start(command, env, log)
+def start_receiver(bench, log: Path) -> subprocess.Popen:
+    port = bench.receiver_port
+    command = [str(VENV_BIN / "python"), "-m", "bench.dispatch_receiver", "serve"]
+    command += ["--port", str(port), "--apns-port", str(bench.apns_port)]
+    command += ["--ca-file", str(bench.apns_ca_file), "--apns-key-file", str(bench.apns_key_file)]
+    process = start(command, bench.env, log)
 
     def answers():
         if process.poll() is not None:
             raise RuntimeError(f"receiver exited:\n{tail(log)}")
         try:
-            return receiver.count(port) is not None
+            return receiver.count(port) is not None and bench.apns_ca_file.exists()
         except OSError:
             return False
 
@@ -243,11 +300,13 @@ def start_receiver(port: int, env: dict, log: Path) -> subprocess.Popen:
     return process
 
 
-def raw_capacity(port: int, processes: int, library: str, seconds: float = 3.0) -> dict:
+def raw_capacity(bench, processes: int, library: str, seconds: float = 3.0) -> dict:
     """Requests per second a plain client loop gets from the receiver."""
+    port = bench.receiver_port
     command = [str(VENV_BIN / "python"), "-m", "bench.dispatch_receiver", "load"]
     command += ["--port", str(port), "--processes", str(processes), "--seconds", str(seconds)]
-    command += ["--library", library]
+    command += ["--library", library, "--apns-port", str(bench.apns_port)]
+    command += ["--ca-file", str(bench.apns_ca_file), "--apns-key-file", str(bench.apns_key_file)]
     out = subprocess.run(
         command, cwd=ROOT, check=True, capture_output=True, text=True, timeout=seconds + 60
     )
@@ -343,6 +402,9 @@ class Bench:
     env: dict  # the children's environment (strings only)
     workdir: Path
     receiver_port: int
+    apns_port: int = 0
+    apns_key_file: Path | None = None
+    apns_ca_file: Path | None = None
     receiver_pid: int = 0
     own_backend: int = 0  # the bench process's own PostgreSQL backend, not counted
     postmaster_pid: int = 0
@@ -360,6 +422,9 @@ class DeliveryRun:
     concurrency: int
     tick_s: float
     fcm_auth: str = "token"
+    push: str = "fcm"
+    by_apns: int = 0  # arrivals through APNs (the rest came through FCM)
+    refused: int = 0  # APNs pushes whose provider token the receiver refused
     tokens_minted: int = 0
     due: int = 0
     arrivals: int = 0
@@ -407,18 +472,28 @@ def worker_command(concurrency: int) -> list[str]:
     ]
 
 
+def run_label(run: DeliveryRun) -> str:
+    if run.push == "apns":
+        return "APNs"
+    if run.push == "both":
+        return f"APNs + FCM {run.fcm_auth}"
+    return f"FCM {run.fcm_auth}"
+
+
 def delivery_run(run: DeliveryRun, bench: Bench, plan) -> None:
     """Start a worker and a beat, make ``args.due`` reminders due at T0, collect arrivals."""
     from django.utils import timezone
 
     args, workdir = bench.args, bench.workdir
-    name = f"c{run.concurrency}-t{run.tick_s:g}-{run.fcm_auth}"
+    name = f"c{run.concurrency}-t{run.tick_s:g}-{run.push}-{run.fcm_auth}"
     redis_client().flushdb()  # the bench's own db 14 only
+    plan.give_phones(run.push)
     env = {
         **bench.env,
         "CELERY_QUEUE": f"bench-dispatch-{uuid.uuid4().hex[:8]}-{name}",
         "CHECKIN_TICK_SECONDS": str(run.tick_s),
-        **fcm_auth_env(run.fcm_auth, bench),
+        **apns_env(bench),
+        **(fcm_auth_env(run.fcm_auth, bench) if run.fcm_auth != "-" else {}),
     }
     worker_log, beat_log = workdir / f"worker-{name}.log", workdir / f"beat-{name}.log"
     worker = beat = spy = None
@@ -467,6 +542,7 @@ def delivery_run(run: DeliveryRun, bench: Bench, plan) -> None:
         run.sessions = database_sessions(args.database) - sessions_before
         arrived = receiver.dump(port)
         run.tokens_minted = arrived.get("tokens_minted", 0)
+        run.by_apns, run.refused = arrived.get("apns", 0), arrived.get("refused", 0)
         summarise_arrivals(run, arrived, expected, t0.timestamp())
         # The receiver answered before the worker recorded the send: let it catch up.
         settle_by = time.monotonic() + 15
@@ -551,12 +627,16 @@ def main(argv=None) -> int:
         workdir = Path(folder)
         port = free_port()
         bench = Bench(args, bench_env(args.database, port, workdir), workdir, port)
+        bench.apns_port = free_port()
+        bench.apns_key_file = workdir / f"AuthKey_{receiver.APNS_KEY_ID}.p8"
+        bench.apns_ca_file = workdir / "apns-ca.pem"
+        write_apns_key(bench.apns_key_file)
         try:
             print(f"database {args.database}: create, migrate")
             drop_databases(args.database, empty_db)
             admin_execute(f'CREATE DATABASE "{args.database}"')
             redis_client().flushdb()
-            receiver_process = start_receiver(port, bench.env, workdir / "receiver.log")
+            receiver_process = start_receiver(bench, workdir / "receiver.log")
             bench.receiver_pid = receiver_process.pid
             results = run_all(bench, empty_db)
             results["elapsed_s"] = time.monotonic() - started
@@ -593,7 +673,7 @@ def run_all(bench: Bench, empty_db: str) -> dict:
 
     call_command("migrate", verbosity=0, interactive=False)
     results["notes"].append(settings_note())
-    results["raw_before"] = measure_raw(bench.receiver_port, args)
+    results["raw_before"] = measure_raw(bench, args)
 
     print(f"plan: {args.patients} patients with a phone, then {args.checkins:,} check-ins")
     planning = {}
@@ -649,24 +729,31 @@ def run_all(bench: Bench, empty_db: str) -> dict:
             "receiver": seconds.get(bench.receiver_pid, 0.0),
         }
 
-    results["in_process"] = plan.time_sends_in_process(IN_PROCESS_SENDS, batch, cpu_now)
+    profile_to = Path(args.cprofile) if args.cprofile else None
+    results["in_process"] = plan.time_sends_in_process(IN_PROCESS_SENDS, batch, cpu_now, profile_to)
+    if profile_to:
+        results["cprofile"] = profile_to
     redis_client().flushdb()
     receiver.dump(bench.receiver_port)
     results["runs"] = []
-    # Each credential mode in turn within a set-up, so drift on a shared machine hits both.
+    if args.sends_only:
+        results["raw_after"] = results["raw_before"]
+        return results
+    # Each push set-up in turn within a worker set-up, so drift on a shared machine hits all.
     setups = [
-        (concurrency, tick_s, auth)
+        (concurrency, tick_s, push, auth)
         for concurrency in args.concurrency
         for tick_s in args.tick_seconds
-        for auth in args.fcm_auth
+        for push, auth in push_runs(args)
     ]
-    for concurrency, tick_s, auth in setups:
-        run = DeliveryRun(concurrency=concurrency, tick_s=tick_s, fcm_auth=auth)
-        print(f"delivery: worker --concurrency {concurrency}, tick {tick_s:g} s, FCM {auth}")
+    for concurrency, tick_s, push, auth in setups:
+        run = DeliveryRun(concurrency=concurrency, tick_s=tick_s, fcm_auth=auth, push=push)
+        print(f"delivery: worker --concurrency {concurrency}, tick {tick_s:g} s, {run_label(run)}")
         delivery_run(run, bench, plan)
         print(
-            f"  {run.unique:,}/{run.due:,} arrived, {run.per_s:.0f}/s, "
-            f"p99 {run.late_percentile(0.99):.1f} s late, {run.tokens_minted} token(s) minted"
+            f"  {run.unique:,}/{run.due:,} arrived ({run.by_apns:,} by APNs), "
+            f"{run.per_s:.0f}/s, p99 {run.late_percentile(0.99):.1f} s late, "
+            f"{run.tokens_minted} FCM token(s) minted, {run.refused} APNs JWT refused"
         )
         results["runs"].append(run)
         if run.profile:
@@ -674,14 +761,14 @@ def run_all(bench: Bench, empty_db: str) -> dict:
                 dispatch_profile.summarise(Path(run.profile)),
                 f"prefork {concurrency}, tick {tick_s:g} s, raw samples in {run.profile}",
             )
-    results["raw_after"] = measure_raw(bench.receiver_port, args)
+    results["raw_after"] = measure_raw(bench, args)
     return results
 
 
-def measure_raw(port: int, args) -> dict:
+def measure_raw(bench, args) -> dict:
     """For each worker size: the client loop in as many processes as it has children."""
     return {
-        processes: {library: raw_capacity(port, processes, library) for library in RAW_LIBRARIES}
+        processes: {library: raw_capacity(bench, processes, library) for library in RAW_LIBRARIES}
         for processes in sorted(set(args.concurrency))
     }
 

@@ -16,6 +16,7 @@ nothing: the breaker fails open, to what happens without it.
 """
 
 import logging
+import math
 import time
 from datetime import UTC, datetime
 
@@ -91,12 +92,46 @@ def release(name: str) -> None:
     _cache_call(None, cache.delete, f"{PREFIX}:{name}:open")
 
 
-def guarded_send(transport: Transport, message: Message) -> SendResult:
+class HeldChannels:
+    """Which channels are held, read for a batch of sends: every counted channel in one
+    ``get_many``, read again once ``REFRESH_SECONDS`` have passed.
+
+    Why: asked per send, the hold was one Redis round trip (and one redis-py client built
+    by Django's cache) per reminder, about a fifth of a reminder's CPU (docs/performance.md).
+    What it costs: a hold opened by another worker reaches this batch up to a second late,
+    so a few more sends may reach the provider; none of them disables anyone, since a
+    permanent failure is still counted, and believed only while the channel is not held.
+    A hold this batch opens itself is seen at once (``hold``).
+    """
+
+    REFRESH_SECONDS = 1.0
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._held: set[str] = set()
+        self._read_at = -math.inf
+
+    def __contains__(self, name: str) -> bool:
+        if self._clock() - self._read_at >= self.REFRESH_SECONDS:
+            keys = {f"{PREFIX}:{counted}:open": counted for counted in COUNTED}
+            found = _cache_call({}, cache.get_many, list(keys))
+            self._held = {keys[key] for key, opened in found.items() if opened}
+            self._read_at = self._clock()
+        return name in self._held
+
+    def hold(self, name: str) -> None:
+        self._held.add(name)
+
+
+def guarded_send(
+    transport: Transport, message: Message, held: HeldChannels | None = None
+) -> SendResult:
     """``transport.send(message)``, unless its channel is held; a permanent failure past
-    the threshold comes back temporary, so it disables nobody."""
+    the threshold comes back temporary, so it disables nobody. ``held``: the batch's view
+    of the holds (one read a second); without it, the hold is read for this send."""
     # getattr: a stand-in transport (a test's, a wrapper) may not name its channel.
     name = name_of(getattr(transport, "channel", ""), message.platform)
-    if name in COUNTED and held_since(name) is not None:
+    if name in COUNTED and (name in held if held is not None else held_since(name) is not None):
         raise TransportError(
             f"{name} held by the circuit breaker", permanent=False, error_code="circuit-open"
         )
@@ -105,6 +140,8 @@ def guarded_send(transport: Transport, message: Message) -> SendResult:
     except TransportError as error:
         if not (error.permanent and count_permanent_failure(name)):
             raise
+        if held is not None:
+            held.hold(name)
         raise TransportError(
             f"{error.detail} (not trusted: {name} held by the circuit breaker)",
             permanent=False,

@@ -5,13 +5,14 @@ reminder's first try also says how late it left (sent - planned), which is what 
 watches to know reminders leave on time before a patient notices otherwise.
 """
 
+import functools
 import time
 
 from django.utils import timezone
 
 from backend import metrics
 from notifications import outbox
-from notifications.breaker import guarded_send
+from notifications.breaker import HeldChannels, guarded_send
 from notifications.models import REMINDER_PURPOSES, Delivery, Purpose
 from notifications.transports.base import Message, SendResult, Transport, TransportError
 
@@ -24,8 +25,21 @@ def kind_of(delivery: Delivery) -> str:
     return "reminder" if delivery.purpose in REMINDER_PURPOSES else "start_link"
 
 
-def send(transport: Transport, delivery: Delivery, message: Message) -> SendResult:
-    """Send ``message`` for ``delivery``; raises ``TransportError`` as the transport does."""
+@functools.cache
+def _series(metric, *labels):
+    """A metric's child for these labels, looked up once per process, not once per send:
+    ``labels()`` takes a lock and builds a key each time, and the series never changes."""
+    return metric.labels(*labels)
+
+
+def send(
+    transport: Transport,
+    delivery: Delivery,
+    message: Message,
+    held: HeldChannels | None = None,
+) -> SendResult:
+    """Send ``message`` for ``delivery``; raises ``TransportError`` as the transport does.
+    ``held``: the batch's view of the circuit breaker's holds (breaker.HeldChannels)."""
     started = time.perf_counter()
     outcome = "temporary"
     try:
@@ -33,7 +47,7 @@ def send(transport: Transport, delivery: Delivery, message: Message) -> SendResu
             # The outbox keeps the delivery beside the message: its clinic scopes the page.
             result = transport.send(message, delivery)
         else:  # a real provider: held while the channel's circuit breaker is open
-            result = guarded_send(transport, message)
+            result = guarded_send(transport, message, held)
         outcome = "sent"
         return result
     except TransportError as error:
@@ -41,8 +55,8 @@ def send(transport: Transport, delivery: Delivery, message: Message) -> SendResu
         raise
     finally:
         channel = delivery.channel
-        metrics.transport_seconds.labels(channel).observe(time.perf_counter() - started)
-        metrics.sends.labels(kind_of(delivery), channel, outcome).inc()
+        _series(metrics.transport_seconds, channel).observe(time.perf_counter() - started)
+        _series(metrics.sends, kind_of(delivery), channel, outcome).inc()
         if outcome == "sent" and delivery.purpose in REMINDER_PURPOSES and delivery.attempts <= 1:
             late = (timezone.now() - delivery.next_attempt_at).total_seconds()
-            metrics.reminder_lateness_seconds.labels(channel).observe(max(late, 0.0))
+            _series(metrics.reminder_lateness_seconds, channel).observe(max(late, 0.0))

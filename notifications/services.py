@@ -23,6 +23,7 @@ from django.utils import timezone
 from diary import services as diary
 from diary.models import CheckIn, CheckInStatus, Device, Patient, PatientStatus, StaffMembership
 from notifications import breaker, emails, messages, sending
+from notifications.breaker import HeldChannels
 from notifications.clinic_settings import alert_settings_of
 from notifications.config import slowest_send_seconds
 from notifications.leases import enqueue_lease
@@ -287,6 +288,7 @@ def send_deliveries(
     wanted = [d for d in rows if d.pk not in unwanted]
     budget_ends = time.monotonic() + (math.inf if budget_seconds is None else budget_seconds)
     unrecorded: list[_Sent] = []  # reminder pushes sent, not yet recorded
+    holds = HeldChannels()  # the breaker's holds, read once a second, not once a send
     chunk = settings.SEND_CLAIM_CHUNK
     try:
         for start in range(0, len(wanted), chunk):
@@ -309,7 +311,7 @@ def send_deliveries(
                 if delivery.pk not in held:
                     count("skipped")  # taken over while this worker stalled: not ours to send
                     continue
-                count(_send_claimed(delivery, unrecorded, links.get(delivery.pk, "")))
+                count(_send_claimed(delivery, unrecorded, links.get(delivery.pk, ""), holds))
                 if len(unrecorded) >= settings.PUSH_RECORD_GROUP:
                     _record_successes(unrecorded)
     finally:
@@ -430,13 +432,18 @@ def _hand_on(deliveries: list[Delivery]) -> int:
     return len(deliveries)
 
 
-def _send_claimed(delivery: Delivery, unrecorded: list["_Sent"], link: str = "") -> str:
+def _send_claimed(
+    delivery: Delivery,
+    unrecorded: list["_Sent"],
+    link: str = "",
+    holds: HeldChannels | None = None,
+) -> str:
     """Send one claimed delivery. A failure is recorded at once; a success too, unless a
     repeat would be harmless: then it joins ``unrecorded``, for the caller to record."""
     started = timezone.now()
     try:
         transport = get_transport(delivery.channel)
-        result = sending.send(transport, delivery, _message(delivery, link))
+        result = sending.send(transport, delivery, _message(delivery, link), holds)
     except TransportError as error:
         return _record_failure(delivery, error, started)
     sent = _Sent(delivery.pk, result, started, timezone.now())

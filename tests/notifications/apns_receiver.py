@@ -1,6 +1,7 @@
 """A local APNs: HTTP/2 over TLS (a throwaway CA from trustme), built on the ``h2`` state
-machine so a test can do what Apple's servers do: check the provider token's ES256
-signature, answer 410 or 429, or drop the connection in the middle of a batch."""
+machine (tests/notifications/apns_h2.py, which bench/dispatch's receiver shares) so a test
+can do what Apple's servers do: check the provider token's ES256 signature, answer 410 or
+429, or drop the connection in the middle of a batch."""
 
 import json
 import socket
@@ -8,14 +9,14 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 
-import h2.config
-import h2.connection
-import h2.events
 import jwt
 import trustme
 
+from tests.notifications.apns_h2 import H2Server, ProviderTokenCheck, bearer_of, server_tls
+
 DROP = "drop"  # close the TCP connection instead of answering
 STALL = "stall"  # answer nothing until the receiver stops
+ANSWER_THEN_CLOSE = "answer-then-close"  # answer 200, then end the connection while idle
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Pushed:
 
     @property
     def jwt(self) -> str:
-        return self.headers["authorization"].removeprefix("bearer ")
+        return bearer_of(self.headers)
 
 
 @dataclass
@@ -49,15 +50,15 @@ class ApnsReceiver:
     scripted: list = field(default_factory=list)
     connections: int = 0
     alpn: list = field(default_factory=list)
+    retired: threading.Event = field(default_factory=threading.Event)  # ANSWER_THEN_CLOSE done
 
     def script(self, *answers) -> None:
         self.scripted.extend(answers)
 
     def start(self) -> None:
         self._stop = threading.Event()
-        self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._tls.set_alpn_protocols(["h2"])
-        self.ca.issue_cert("127.0.0.1", "localhost").configure_cert(self._tls)
+        self._tls = server_tls(self.ca)
+        self._tokens = ProviderTokenCheck(self.public_key, self.key_id, self.team_id)
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -87,40 +88,52 @@ class ApnsReceiver:
             sock.close()
             return
         self.alpn.append(tls.selected_alpn_protocol())
-        conn = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
-        )
-        conn.initiate_connection()
-        tls.sendall(conn.data_to_send())
-        streams: dict[int, dict] = {}
+        server = H2Server()
+        tls.sendall(server.data_to_send())
         try:
             while not self._stop.is_set():
                 data = tls.recv(65535)
                 if not data:
                     return
-                for event in conn.receive_data(data):
-                    if isinstance(event, h2.events.RequestReceived):
-                        streams[event.stream_id] = {"headers": dict(event.headers), "body": b""}
-                    elif isinstance(event, h2.events.DataReceived):
-                        streams[event.stream_id]["body"] += event.data
-                        conn.acknowledge_received_data(
-                            event.flow_controlled_length, event.stream_id
-                        )
-                    elif isinstance(event, h2.events.StreamEnded):
-                        request = streams.pop(event.stream_id)
-                        if not self._answer(conn, event.stream_id, request, number):
-                            return
-                    elif isinstance(event, h2.events.ConnectionTerminated):
+                closing = False
+                for request in server.receive(data):
+                    answered = self._answer(server, request, number)
+                    if answered is None:
+                        closing = True
+                    elif not answered:
                         return
-                tls.sendall(conn.data_to_send())
+                if server.closed:
+                    return
+                tls.sendall(server.data_to_send())
+                if closing:
+                    # As Apple does with a connection it retires: GOAWAY, then the end.
+                    server.conn.close_connection()
+                    tls.sendall(server.data_to_send())
+                    self._close_gracefully(tls)
+                    return
         except OSError:
             return
         finally:
             tls.close()
 
-    def _answer(self, conn, stream_id: int, request: dict, number: int) -> bool:
-        headers = request["headers"]
-        pushed = Pushed(headers[":path"], headers, json.loads(request["body"] or b"{}"), number)
+    def _close_gracefully(self, tls: ssl.SSLSocket) -> None:
+        """FIN, then read what the client still sends until it closes too: closing with its
+        last frames unread would reset the connection and lose the answer just sent."""
+        tls.shutdown(socket.SHUT_WR)
+        self.retired.set()
+        tls.settimeout(2)
+        try:
+            while tls.recv(65535):
+                pass
+        except OSError:
+            pass
+        tls.close()
+
+    def _answer(self, server: H2Server, request, number: int) -> bool | None:
+        """Answer one request: True, False to drop the connection at once, None to answer
+        and then close it."""
+        headers = request.headers
+        pushed = Pushed(headers[":path"], headers, json.loads(request.body or b"{}"), number)
         self.pushes.append(pushed)
         answer = self.scripted.pop(0) if self.scripted else None
         if answer == DROP:
@@ -128,23 +141,10 @@ class ApnsReceiver:
         if answer == STALL:
             self._stop.wait(10)
             return False
-        status, reply = answer or (200, None)
-        if status == 200 and not self._token_is_good(pushed):
+        closing = answer == ANSWER_THEN_CLOSE
+        status, reply = (200, None) if closing or answer is None else answer
+        if status == 200 and not self._tokens.is_good(pushed.jwt):
             status, reply = 403, {"reason": "InvalidProviderToken"}
         body = json.dumps(reply).encode() if reply else b""
-        conn.send_headers(
-            stream_id,
-            [(":status", str(status)), ("apns-id", f"APNS-{len(self.pushes):04d}")],
-            end_stream=not body,
-        )
-        if body:
-            conn.send_data(stream_id, body, end_stream=True)
-        return True
-
-    def _token_is_good(self, pushed: Pushed) -> bool:
-        try:
-            header = jwt.get_unverified_header(pushed.jwt)
-            claims = jwt.decode(pushed.jwt, self.public_key, algorithms=["ES256"])
-        except (jwt.PyJWTError, KeyError):
-            return False
-        return header.get("kid") == self.key_id and claims.get("iss") == self.team_id
+        server.answer(request.stream_id, status, f"APNS-{len(self.pushes):04d}", body)
+        return None if closing else True
