@@ -144,15 +144,8 @@ class Connection:
             elif isinstance(event, h2.events.StreamReset):
                 raise ConnectionLost(f"stream reset ({event.error_code})")
         pending = self.h2.data_to_send()
-        if pending and self.usable:  # nothing goes out after the server's GOAWAY
-            try:
-                self.sock.sendall(pending)
-            except OSError:
-                # The server closed right after answering (a retired connection): the
-                # answer stands, only this connection is done.
-                self.usable = False
-                if answer is None or not answer["ended"]:
-                    raise
+        if pending:
+            self.sock.sendall(pending)
 
 
 class Client:

@@ -109,25 +109,13 @@ class ApnsReceiver:
                     # As Apple does with a connection it retires: GOAWAY, then the end.
                     server.conn.close_connection()
                     tls.sendall(server.data_to_send())
-                    self._close_gracefully(tls)
+                    tls.close()
+                    self.retired.set()
                     return
         except OSError:
             return
         finally:
             tls.close()
-
-    def _close_gracefully(self, tls: ssl.SSLSocket) -> None:
-        """FIN, then read what the client still sends until it closes too: closing with its
-        last frames unread would reset the connection and lose the answer just sent."""
-        tls.shutdown(socket.SHUT_WR)
-        self.retired.set()
-        tls.settimeout(2)
-        try:
-            while tls.recv(65535):
-                pass
-        except OSError:
-            pass
-        tls.close()
 
     def _answer(self, server: H2Server, request, number: int) -> bool | None:
         """Answer one request: True, False to drop the connection at once, None to answer
