@@ -76,15 +76,12 @@ class Connection:
 
     def still_open(self) -> bool:
         """Read what the server sent while we were idle (a GOAWAY, a PING, the end)."""
-        try:
-            while self.usable and (self.sock.pending() or select.select([self.sock], [], [], 0)[0]):
-                data = self.sock.recv(READ_BYTES)
-                if not data:
-                    self.usable = False
-                    break
-                self._events(data, stream_id=0)
-        except (OSError, h2.exceptions.H2Error):
-            self.usable = False  # reset or garbled while idle: a fresh one for this push
+        while self.usable and (self.sock.pending() or select.select([self.sock], [], [], 0)[0]):
+            data = self.sock.recv(READ_BYTES)
+            if not data:
+                self.usable = False
+                break
+            self._events(data, stream_id=0)
         return self.usable
 
     def post(self, path: str, headers: list, body: bytes, timeout: float) -> Answer:
@@ -127,8 +124,6 @@ class Connection:
         for event in self.h2.receive_data(data):
             if isinstance(event, h2.events.ConnectionTerminated):
                 self.usable = False
-                # The push may or may not have reached Apple: it fails as temporary and is
-                # sent again, which its collapse id makes harmless on the phone.
                 if answer is not None and not answer["ended"]:
                     raise ConnectionLost("GOAWAY before the answer")
             if getattr(event, "stream_id", None) != stream_id or answer is None:
