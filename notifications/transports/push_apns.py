@@ -2,16 +2,13 @@
 
 https://developer.apple.com/documentation/usernotifications/sending-notification-requests-to-apns
 
-Apple's servers speak only HTTP/2: one connection per worker process, kept open between
-sends so a batch of reminders shares one TLS connection as streams (Apple asks providers to
-keep connections open rather than reconnect per push). It is driven with ``h2`` directly
-(push_apns_h2.py, a fraction of httpx's CPU per push); where an egress proxy is configured,
-through ``httpx`` with ``h2``, which tunnels through it. Both offer only ``h2``: a server
-that cannot speak it fails loudly in a test instead of passing on HTTP/1.1 and failing
-against Apple.
+Apple's servers speak only HTTP/2: the client is ``httpx`` with ``h2``, one per worker
+process, kept open between sends so a batch of reminders shares one TLS connection as
+streams (Apple asks providers to keep connections open rather than reconnect per push).
+It offers only ``h2`` (``http1=False``): a server that cannot speak it fails loudly in a
+test instead of passing on HTTP/1.1 and failing against Apple.
 """
 
-import json
 import logging
 import os
 import ssl
@@ -19,11 +16,10 @@ import threading
 import time
 from urllib.parse import quote
 
-import h2.exceptions
 import httpx
 
 from notifications import config
-from notifications.transports import _common, push_apns_h2
+from notifications.transports import _common
 from notifications.transports.apns_token import InvalidKey, ProviderToken
 from notifications.transports.base import Message, SendResult, Transport
 
@@ -38,8 +34,7 @@ PERMANENT_REASONS = {"BadDeviceToken", "DeviceTokenNotForTopic"}
 
 
 class Http2Client:
-    """The process's one ``httpx.Client`` to APNs where a proxy is configured, made on first
-    use.
+    """The process's one ``httpx.Client`` to APNs, made on first use.
 
     Made again when the CA file or the timeout changes (a test pointing at its own
     receiver), and dropped in a forked child (Celery prefork): a TLS connection shared
@@ -87,8 +82,7 @@ def _caused_by_tls(exc: BaseException) -> bool:
     return False
 
 
-_client = push_apns_h2.Client()
-_proxied = Http2Client()
+_client = Http2Client()
 _token = ProviderToken()
 
 
@@ -119,15 +113,14 @@ class ApnsTransport(Transport):
         response = self.post(
             conf,
             message.address,
-            self.payload(message, now=now),
-            {
+            json=self.payload(message, now=now),
+            headers={
                 "authorization": f"bearer {token}",
                 "apns-topic": conf.topic,
                 "apns-push-type": "alert",
                 "apns-priority": "10",
                 "apns-collapse-id": _common.collapse_id(message.collapse_id),
                 "apns-expiration": str(max(0, _common.expires_at(message, now))),
-                "content-type": "application/json",
             },
         )
         if response.status_code == 200:
@@ -137,28 +130,15 @@ class ApnsTransport(Transport):
             _token.expire(token)
         raise error
 
-    def post(self, conf: config.ApnsConfig, address: str, payload: dict, headers: dict):
+    def post(self, conf: config.ApnsConfig, address: str, **kwargs) -> httpx.Response:
         """POST on the kept connection; a network failure becomes a temporary error.
 
-        A connection Apple (or the network) dropped mid-batch fails the stream it carried;
-        it is dropped and the next send opens a fresh one.
+        A connection Apple (or the network) dropped mid-batch fails the streams it carried;
+        httpx drops that connection from its pool and the next send opens a fresh one.
         """
-        path = f"/3/device/{quote(address, safe='')}"
-        if _common.proxy_configured():
-            return self._post_through_proxy(conf, address, path, payload, headers)
-        body = json.dumps(payload, allow_nan=False).encode("utf-8")
+        url = f"{conf.base_url}/3/device/{quote(address, safe='')}"
         try:
-            return _client.post(conf, path, list(headers.items()), body)
-        except TimeoutError as exc:
-            raise _common.failure(LABEL, address, "timeout", permanent=False) from exc
-        except ssl.SSLError as exc:
-            raise _common.failure(LABEL, address, "SSLError", permanent=False) from exc
-        except (OSError, h2.exceptions.H2Error) as exc:
-            raise _common.failure(LABEL, address, "ConnectionError", permanent=False) from exc
-
-    def _post_through_proxy(self, conf, address: str, path: str, payload: dict, headers: dict):
-        try:
-            return _proxied.get(conf).post(f"{conf.base_url}{path}", json=payload, headers=headers)
+            return _client.get(conf).post(url, **kwargs)
         except httpx.TimeoutException as exc:
             raise _common.failure(LABEL, address, "timeout", permanent=False) from exc
         except httpx.HTTPError as exc:

@@ -16,7 +16,6 @@ from tests.notifications.apns_h2 import H2Server, ProviderTokenCheck, bearer_of,
 
 DROP = "drop"  # close the TCP connection instead of answering
 STALL = "stall"  # answer nothing until the receiver stops
-ANSWER_THEN_CLOSE = "answer-then-close"  # answer 200, then end the connection while idle
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,6 @@ class ApnsReceiver:
     scripted: list = field(default_factory=list)
     connections: int = 0
     alpn: list = field(default_factory=list)
-    retired: threading.Event = field(default_factory=threading.Event)  # ANSWER_THEN_CLOSE done
 
     def script(self, *answers) -> None:
         self.scripted.extend(answers)
@@ -95,31 +93,18 @@ class ApnsReceiver:
                 data = tls.recv(65535)
                 if not data:
                     return
-                closing = False
                 for request in server.receive(data):
-                    answered = self._answer(server, request, number)
-                    if answered is None:
-                        closing = True
-                    elif not answered:
+                    if not self._answer(server, request, number):
                         return
                 if server.closed:
                     return
                 tls.sendall(server.data_to_send())
-                if closing:
-                    # As Apple does with a connection it retires: GOAWAY, then the end.
-                    server.conn.close_connection()
-                    tls.sendall(server.data_to_send())
-                    tls.close()
-                    self.retired.set()
-                    return
         except OSError:
             return
         finally:
             tls.close()
 
-    def _answer(self, server: H2Server, request, number: int) -> bool | None:
-        """Answer one request: True, False to drop the connection at once, None to answer
-        and then close it."""
+    def _answer(self, server: H2Server, request, number: int) -> bool:
         headers = request.headers
         pushed = Pushed(headers[":path"], headers, json.loads(request.body or b"{}"), number)
         self.pushes.append(pushed)
@@ -129,10 +114,9 @@ class ApnsReceiver:
         if answer == STALL:
             self._stop.wait(10)
             return False
-        closing = answer == ANSWER_THEN_CLOSE
-        status, reply = (200, None) if closing or answer is None else answer
+        status, reply = answer or (200, None)
         if status == 200 and not self._tokens.is_good(pushed.jwt):
             status, reply = 403, {"reason": "InvalidProviderToken"}
         body = json.dumps(reply).encode() if reply else b""
         server.answer(request.stream_id, status, f"APNS-{len(self.pushes):04d}", body)
-        return None if closing else True
+        return True

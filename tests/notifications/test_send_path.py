@@ -122,38 +122,3 @@ def test_an_apns_push_logs_no_line_with_the_device_token_at_info(apns, caplog):
 
     assert len(apns.pushes) == 1
     assert not [r for r in caplog.records if iphone in r.getMessage()]
-
-
-def test_a_connection_apns_retired_while_idle_is_replaced_before_the_next_push(apns):
-    from tests.notifications.apns_receiver import ANSWER_THEN_CLOSE
-
-    apns.script(ANSWER_THEN_CLOSE)
-    transport = ApnsTransport()
-    first = reminder_to_iphone("a1" * 32)
-
-    transport.send(first)
-    assert apns.retired.wait(5)  # its GOAWAY and close reach us while we are idle
-    transport.send(reminder_to_iphone("b2" * 32))
-
-    # Not a failed push and a retry: the second went out at once, on a new connection.
-    assert [p.connection for p in apns.pushes] == [1, 2]
-
-
-def test_with_an_egress_proxy_set_apns_goes_through_httpx_which_honours_no_proxy(
-    apns, clean_channel_env, closed_port
-):
-    from notifications.transports import push_apns
-
-    clean_channel_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed_port}")
-    clean_channel_env.setenv("NO_PROXY", "127.0.0.1")
-
-    ApnsTransport().send(reminder_to_iphone("c3" * 32))
-
-    assert len(apns.pushes) == 1
-    assert push_apns._proxied._client is not None
-
-
-def reminder_to_iphone(token: str) -> Message:
-    return Message(
-        token, "Pain diary", "Time for your check-in.", "https://d.example/c/1", "c", "apns"
-    )
