@@ -11,7 +11,7 @@ from audit import log as audit
 from audit import search
 from audit.drf import AuditedViewMixin
 from audit.models import Action, AuditEvent
-from diary.api.filters import IdFilter
+from diary.api.filters import AwareDateTimeFilter, IdFilter
 from diary.api.permissions import IsClinicAdmin, IsClinicStaff
 
 
@@ -19,8 +19,8 @@ class AuditFilter(django_filters.FilterSet):
     patient = IdFilter(method="by_patient", help_text="A patient's id.")
     staff = IdFilter(field_name="staff_user_id", help_text="A staff user's id.")
     action = django_filters.ChoiceFilter(choices=Action.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = AwareDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = AwareDateTimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

@@ -126,7 +126,14 @@ def test_mara_searches_by_patient_staff_action_and_time(as_mara, as_cole, dr_col
 
 
 def test_a_bad_filter_is_a_400_naming_it(as_mara):
-    for query, field in [("patient=x", "patient"), ("action=nap", "action"), ("since=y", "since")]:
+    for query, field in [
+        ("patient=x", "patient"),
+        ("action=nap", "action"),
+        ("since=y", "since"),
+        # Found by schemathesis: an offset PostgreSQL cannot hold was a 500 there.
+        ("since=0596-04-24T02%3A56%3A07%2B16%3A14", "since"),
+        ("until=2026-12-18T03%3A33%3A23", "until"),  # no offset: ambiguous
+    ]:
         response = as_mara.get(f"/api/v1/audit/?{query}")
         assert response.status_code == 400
         assert list(response.json()["fields"]) == [field]
