@@ -4,6 +4,7 @@ HTTP providers (FCM, Twilio) at pytest-httpserver, and APNs over HTTP/2 and TLS
 
 import email
 import email.policy
+import re
 import socket
 from dataclasses import dataclass, field
 
@@ -509,3 +510,26 @@ def callback(delivery, status, error_code=None) -> dict:
     if error_code:
         form["ErrorCode"] = error_code
     return form
+
+
+@pytest.fixture
+def stalled(httpserver):
+    """A receiver that answers nothing until the test has given up waiting. Afterwards it
+    waits until each stalled request has been answered and logged: one logged after the
+    test's end would land in the next test's ``httpserver.log`` (a flaky 'two requests')."""
+    import threading
+    import time
+
+    release, started = threading.Event(), []
+
+    def handler(request):
+        started.append(request)
+        release.wait(10)
+        return Response("{}", status=200, content_type="application/json")
+
+    httpserver.expect_request(re.compile(".*"), method="POST").respond_with_handler(handler)
+    yield
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(httpserver.log) < len(started) and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -6,7 +6,6 @@ try again later)."""
 import base64
 import contextlib
 import logging
-import re
 import socket
 import threading
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.core import mail
-from werkzeug import Response
 
 from notifications import config
 from notifications.transports import (
@@ -71,20 +69,6 @@ def smtp_settings(settings, smtp_server):
     settings.EMAIL_TIMEOUT = 5
     settings.DEFAULT_FROM_EMAIL = "North Clinic <diary@north.example.org>"
     return settings
-
-
-@pytest.fixture
-def stalled(httpserver):
-    """A receiver that answers nothing until the test has given up waiting."""
-    release = threading.Event()
-
-    def handler(request):
-        release.wait(10)
-        return Response("{}", status=200, content_type="application/json")
-
-    httpserver.expect_request(re.compile(".*"), method="POST").respond_with_handler(handler)
-    yield
-    release.set()
 
 
 # --- Configuration -------------------------------------------------------------------

@@ -5,12 +5,9 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import socket
-import threading
 
 import pytest
-from werkzeug import Response
 
 from notifications.transports import TRANSPORTS, Message, TransportError, WebhookTransport
 from notifications.transports.webhook import sign
@@ -153,21 +150,11 @@ def test_the_receivers_answer_says_whether_to_try_again(httpserver, pager_url, s
 
 
 def test_a_receiver_that_does_not_answer_in_time_is_temporary(
-    httpserver, pager_url, clean_channel_env
+    stalled, pager_url, clean_channel_env
 ):
-    release = threading.Event()
-
-    def stalled(request):
-        release.wait(10)
-        return Response("", status=200)
-
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(stalled)
     clean_channel_env.setenv("NOTIFY_HTTP_TIMEOUT", "0.2")
-    try:
-        with pytest.raises(TransportError) as failed:
-            WebhookTransport().send(event_for(pager_url))
-    finally:
-        release.set()
+    with pytest.raises(TransportError) as failed:
+        WebhookTransport().send(event_for(pager_url))
 
     assert failed.value.permanent is False
     assert failed.value.error_code == "timeout"
