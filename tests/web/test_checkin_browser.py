@@ -216,3 +216,33 @@ def test_the_page_loads_nothing_from_another_host_and_breaks_no_policy(
 
     assert requested and all(url.startswith(live_server.url) for url in requested)
     assert problems == []
+
+
+def test_ana_stops_e_mail_reminders_from_the_link_in_one(phone, live_server, north_999):
+    from notifications import unsubscribe
+    from notifications.models import ContactPreference
+
+    ana, _ = patient_with_block(north_999, "Ana Silva", email="ana@example.org")
+    page = phone.new_page()
+    errors = console_errors(page)
+    token = unsubscribe.token_for(ana.pk)
+    page.goto(f"{live_server.url}/email/unsubscribe/{token}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Stop e-mail reminders?")
+    accessible(page)
+    shot(page, "email-unsubscribe.png")
+    assert not ContactPreference.objects.filter(patient=ana, email_disabled_at__isnull=False)
+
+    page.get_by_role("button", name="Stop e-mail reminders").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("E-mail reminders are off")
+    accessible(page)
+    assert ContactPreference.objects.get(patient=ana).email_disabled_reason == "unsubscribed"
+    assert errors == []
+
+
+def test_a_cut_unsubscribe_link_says_so(phone, live_server, north_999):
+    page = phone.new_page()
+    answer = page.goto(f"{live_server.url}/email/unsubscribe/12:not-a-signature/")
+    assert answer.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")
+    accessible(page)
