@@ -35,11 +35,37 @@ def _secret(name: str) -> tuple[str, str]:
     path = _env(f"{name}_FILE")
     if path:
         try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read().strip(), ""
+            return _secret_files.read(path), ""
         except OSError:
             return "", f"{name}_FILE cannot be read"
     return _env(name), ""
+
+
+class _SecretFiles:
+    """What each secret file held, read again only when ``stat`` says it changed.
+
+    Every send asks for its channel's settings (a rotated file is used on the next send),
+    and opening and reading the APNs key cost more than the rest of ``apns()``: a ``stat``
+    sees a rotation just as well — a sidecar or Kubernetes rewrites or swaps the file, which
+    changes its inode, size or modification time.
+    """
+
+    def __init__(self):
+        self._held: dict[str, tuple[tuple, str]] = {}
+
+    def read(self, path: str) -> str:
+        status = os.stat(path)
+        seen = (status.st_ino, status.st_size, status.st_mtime_ns)
+        held = self._held.get(path)
+        if held is not None and held[0] == seen:
+            return held[1]
+        with open(path, encoding="utf-8") as handle:
+            value = handle.read().strip()
+        self._held[path] = (seen, value)
+        return value
+
+
+_secret_files = _SecretFiles()
 
 
 def _base_url(name: str, default: str) -> tuple[str, str]:

@@ -6,6 +6,7 @@ Needs node and npm (and the npm registry for ``npm ci`` the first time): skipped
 without them, a failure in CI (.ci/run installs them).
 """
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -35,11 +36,15 @@ def generated_client(tmp_path_factory):
     """The schema as served, turned into TypeScript types inside the package."""
     tools = shutil.which("node") and shutil.which("npm")
     _require(bool(tools), "needs node and npm on PATH (the TypeScript client check)")
-    if not (BIN / "tsc").exists():
-        run("npm", "ci", "--no-audit", "--no-fund")  # exactly package-lock.json's versions
-    schema = tmp_path_factory.mktemp("schema") / "openapi.yml"
-    call_command("spectacular", "--file", str(schema), "--validate", "--fail-on-warn")
-    run(str(BIN / "openapi-typescript"), str(schema), "--output", "generated/schema.d.ts")
+    # Under xdist the two tests can land on two workers: one installs and generates while
+    # the other waits, rather than both writing node_modules and the types at once.
+    with open(PACKAGE / ".npm-ci.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (BIN / "tsc").exists():
+            run("npm", "ci", "--no-audit", "--no-fund")  # exactly package-lock.json's versions
+        schema = tmp_path_factory.mktemp("schema") / "openapi.yml"
+        call_command("spectacular", "--file", str(schema), "--validate", "--fail-on-warn")
+        run(str(BIN / "openapi-typescript"), str(schema), "--output", "generated/schema.d.ts")
     return PACKAGE
 
 

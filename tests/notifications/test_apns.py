@@ -2,8 +2,14 @@
 request Apple documents, the provider token signed here (ES256) and re-signed on time,
 and how Apple's answers and a dropped connection are classed."""
 
+import contextlib
 import hashlib
+import os
+import socket
+import socketserver
+import threading
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -151,6 +157,29 @@ def test_a_token_signed_with_another_key_is_refused(apns, clean_channel_env, tmp
     assert failed.value.permanent is False
 
 
+def test_a_key_file_rotated_in_place_signs_the_next_send(apns, clean_channel_env, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ApnsTransport().send(reminder())
+    key_file = tmp_path / "AuthKey_ABC123DEFG.p8"
+    rotated = tmp_path / "rotated.p8"
+    rotated.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    os.replace(rotated, key_file)  # how a secret mount swaps a file: a new inode
+
+    with pytest.raises(TransportError) as failed:
+        ApnsTransport().send(reminder(CHLOES_IPHONE))
+
+    # Signed with the new key at once (which this receiver does not know), not the cached one.
+    assert failed.value.error_code == "InvalidProviderToken"
+
+
 def test_a_key_that_is_not_a_p8_is_ours_to_fix(apns, clean_channel_env, tmp_path):
     (tmp_path / "notakey.p8").write_text("-----BEGIN PRIVATE KEY-----\nnope\n")
     clean_channel_env.setenv("APNS_KEY_FILE", str(tmp_path / "notakey.p8"))
@@ -279,10 +308,90 @@ def test_each_setting_apns_needs_is_named(apns, clean_channel_env):
 def test_a_forked_worker_opens_its_own_connection(apns):
     transport = ApnsTransport()
     transport.send(reminder())
-    parent = push_apns._client._client
+    parent = push_apns._client._pool
 
     push_apns._client._forget()  # what os.register_at_fork runs in the child
     transport.send(reminder())
 
-    assert push_apns._client._client is not parent
+    assert push_apns._client._pool is not parent
     assert [p.connection for p in apns.pushes] == [1, 2]
+
+
+class _ConnectTunnel(socketserver.BaseRequestHandler):
+    """An egress proxy's half of HTTPS: ``CONNECT host:port``, then bytes both ways."""
+
+    def handle(self):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        self.server.asked.append(head.split(b"\r\n", 1)[0].decode())
+        target = head.split(b" ")[1].decode()
+        host, port = target.rsplit(":", 1)
+        with socket.create_connection((host, int(port))) as upstream:
+            self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            pipes = [
+                threading.Thread(target=_pipe, args=(self.request, upstream), daemon=True),
+                threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True),
+            ]
+            for pipe in pipes:
+                pipe.start()
+            for pipe in pipes:
+                pipe.join(10)
+
+
+def _pipe(source, sink):
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture
+def egress_proxy():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _ConnectTunnel)
+    server.daemon_threads = True
+    server.asked = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_apns_goes_through_an_egress_proxy_where_one_is_configured(
+    apns, clean_channel_env, egress_proxy
+):
+    host, port = egress_proxy.server_address
+    clean_channel_env.setenv("HTTPS_PROXY", f"http://{host}:{port}")
+    clean_channel_env.delenv("NO_PROXY", raising=False)
+    clean_channel_env.delenv("no_proxy", raising=False)
+
+    ApnsTransport().send(reminder())
+    ApnsTransport().send(reminder(CHLOES_IPHONE))
+
+    apple = apns.base_url.removeprefix("https://")
+    assert egress_proxy.asked == [f"CONNECT {apple} HTTP/1.1"]  # one tunnel, kept
+    assert [p.path for p in apns.pushes] == [
+        f"/3/device/{BENS_IPHONE}",
+        f"/3/device/{CHLOES_IPHONE}",
+    ]
+    assert apns.alpn == ["h2"]
+
+
+def test_no_proxy_naming_apples_host_goes_direct(apns, clean_channel_env, egress_proxy):
+    host, port = egress_proxy.server_address
+    clean_channel_env.setenv("HTTPS_PROXY", f"http://{host}:{port}")
+    clean_channel_env.setenv("NO_PROXY", urlsplit(apns.base_url).hostname)
+
+    ApnsTransport().send(reminder())
+
+    assert egress_proxy.asked == []
+    assert len(apns.pushes) == 1
