@@ -26,6 +26,7 @@ import multiprocessing
 import signal
 import sys
 import time
+from pathlib import Path
 
 HOST = "127.0.0.1"
 SEND_SUFFIX = b"/messages:send"
@@ -38,6 +39,9 @@ MAX_HEADER_BYTES = 64 * 1024
 class Arrivals:
     """What reached the receiver since the last dump."""
 
+    nginx = None  # bench.dispatch_nginx.NginxApns, when nginx serves APNs
+    token_check = None
+
     def __init__(self):
         self.times: list[float] = []
         self.collapse_ids: list[str] = []
@@ -47,6 +51,11 @@ class Arrivals:
         self.tokens_minted = 0
         self.apns = 0  # of ``times``, how many came by APNs
         self.refused = 0  # APNs pushes whose provider token failed the check
+
+    def catch_up(self) -> None:
+        """Take in what nginx logged, when nginx is the APNs server (set by ``serve``)."""
+        if self.nginx is not None:
+            self.absorb(self.nginx.new_lines(), self.token_check)
 
     def keep(self, body: bytes) -> None:
         self.total += 1
@@ -76,6 +85,18 @@ class Arrivals:
         self.tokens.append(token)
         self.apns += 1
         return True
+
+    def absorb(self, pushes, tokens) -> None:
+        """APNs pushes that nginx logged (bench/dispatch_nginx.py), into the same tally."""
+        for arrived, device, collapse_id, provider_token in pushes:
+            self.total += 1
+            if not tokens.is_good(provider_token):
+                self.refused += 1
+                continue
+            self.times.append(arrived)
+            self.collapse_ids.append(collapse_id)
+            self.tokens.append(device)
+            self.apns += 1
 
     def dump(self) -> bytes:
         data = {
@@ -135,8 +156,10 @@ class FcmProtocol(asyncio.Protocol):
             self.arrivals.tokens_minted += 1
             self._answer(200, b'{"access_token": "ya29.bench", "expires_in": 3600}')
         elif path == b"/_count":
+            self.arrivals.catch_up()
             self._answer(200, b'{"count": %d}' % len(self.arrivals.times))
         elif method == b"POST" and path == b"/_dump":
+            self.arrivals.catch_up()
             self._answer(200, self.arrivals.dump())
         else:
             self._answer(404, b'{"error": {"status": "NOT_FOUND"}}')
@@ -192,7 +215,9 @@ def apns_public_key(key_file: str):
         return serialization.load_pem_private_key(handle.read(), password=None).public_key()
 
 
-async def serve(port: int, apns_port: int = 0, ca_file: str = "", apns_key_file: str = "") -> None:
+async def serve(
+    port: int, apns_port: int = 0, ca_file: str = "", apns_key_file: str = "", apns_server="h2"
+) -> None:
     arrivals = Arrivals()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: FcmProtocol(arrivals), HOST, port, backlog=1024)
@@ -203,17 +228,26 @@ async def serve(port: int, apns_port: int = 0, ca_file: str = "", apns_key_file:
         from tests.notifications.apns_h2 import ProviderTokenCheck, server_tls
 
         ca = trustme.CA()
-        ca.cert_pem.write_to_path(ca_file)
         tokens = ProviderTokenCheck(apns_public_key(apns_key_file), APNS_KEY_ID, APNS_TEAM_ID)
-        servers.append(
-            await loop.create_server(
-                lambda: ApnsProtocol(arrivals, tokens),
-                HOST,
-                apns_port,
-                ssl=server_tls(ca),
-                backlog=1024,
+        if apns_server == "nginx":
+            from bench.dispatch_nginx import NginxApns
+
+            Arrivals.nginx = NginxApns(Path(ca_file).parent / "nginx", HOST, apns_port)
+            Arrivals.token_check = tokens
+            Arrivals.nginx.start(ca)
+            await _until_listening(apns_port)
+        else:
+            servers.append(
+                await loop.create_server(
+                    lambda: ApnsProtocol(arrivals, tokens),
+                    HOST,
+                    apns_port,
+                    ssl=server_tls(ca),
+                    backlog=1024,
+                )
             )
-        )
+        # Written last: the bench takes the file's presence to mean APNs is up.
+        ca.cert_pem.write_to_path(ca_file)
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set_result, None)
@@ -224,6 +258,22 @@ async def serve(port: int, apns_port: int = 0, ca_file: str = "", apns_key_file:
     finally:
         for one in servers:
             one.close()
+        if Arrivals.nginx is not None:
+            Arrivals.nginx.stop()
+
+
+async def _until_listening(port: int, timeout_s: float = 15) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(HOST, port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
 
 
 # --- Control, from the bench ----------------------------------------------------------
@@ -371,6 +421,12 @@ def main(argv=None) -> None:
     serve_parser.add_argument("--apns-port", type=int, default=0)
     serve_parser.add_argument("--ca-file", default="", help="where the APNs CA is written")
     serve_parser.add_argument("--apns-key-file", default="", help="the .p8 key the JWT is from")
+    serve_parser.add_argument(
+        "--apns-server",
+        choices=("h2", "nginx"),
+        default="h2",
+        help="who answers APNs: this process (Python h2) or nginx (bench/dispatch_nginx.py)",
+    )
     load_parser = commands.add_parser("load")
     load_parser.add_argument("--port", type=int, required=True)
     load_parser.add_argument("--processes", type=int, default=1)
@@ -383,7 +439,9 @@ def main(argv=None) -> None:
     load_parser.add_argument("--apns-key-file", default="")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        asyncio.run(serve(args.port, args.apns_port, args.ca_file, args.apns_key_file))
+        asyncio.run(
+            serve(args.port, args.apns_port, args.ca_file, args.apns_key_file, args.apns_server)
+        )
     else:
         apns = {"port": args.apns_port, "ca_file": args.ca_file, "key_file": args.apns_key_file}
         print(json.dumps(load(args.port, args.processes, args.seconds, args.library, apns)))

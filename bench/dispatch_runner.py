@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 import redis
 
-from bench import cpu, dispatch_profile
+from bench import cpu, dispatch_nginx, dispatch_profile
 from bench import dispatch_receiver as receiver
 from bench.dispatch_report import GOAL_ON_TIME_S
 from bench.runner import free_port, postgres_version, tail
@@ -91,6 +91,14 @@ def parse_args(argv):
         help="which phones, comma-separated runs: fcm (every patient an Android phone; with "
         "each --fcm-auth, token first: the baseline), apns (every patient an iPhone), both "
         "(half each, in one run; FCM with the last --fcm-auth)",
+    )
+    parser.add_argument(
+        "--apns-server",
+        choices=("nginx", "h2"),
+        default="nginx" if dispatch_nginx.available() else "h2",
+        help="what plays Apple: nginx (HTTP/2 + TLS in C, the default where installed: "
+        "apt-get install nginx-light) or the receiver's own Python h2 server, which costs "
+        "the shared cores about 1 ms per push (bench/dispatch_nginx.py)",
     )
     parser.add_argument("--database", default="diary_bench_dispatch")
     parser.add_argument("--keep-db", action="store_true", help="leave the databases afterwards")
@@ -286,6 +294,7 @@ def start_receiver(bench, log: Path) -> subprocess.Popen:
     command = [str(VENV_BIN / "python"), "-m", "bench.dispatch_receiver", "serve"]
     command += ["--port", str(port), "--apns-port", str(bench.apns_port)]
     command += ["--ca-file", str(bench.apns_ca_file), "--apns-key-file", str(bench.apns_key_file)]
+    command += ["--apns-server", bench.args.apns_server]
     process = start(command, bench.env, log)
 
     def answers():
@@ -330,6 +339,16 @@ def process_cpu(pids, *, reaped: bool = False) -> dict[int, float]:
 
 def children(pid: int) -> list[int]:
     return [p for p in cpu._all_pids() if cpu._stat(p)[1:2] == [str(pid)]]
+
+
+def descendants(pid: int) -> list[int]:
+    """The process, its children, theirs (nginx's master and worker under the receiver)."""
+    found, queue = [pid], [pid]
+    while queue:
+        for child in children(queue.pop()):
+            found.append(child)
+            queue.append(child)
+    return found
 
 
 def database_backends(database: str, exclude: int) -> list[int]:
@@ -514,7 +533,7 @@ def delivery_run(run: DeliveryRun, bench: Bench, plan) -> None:
             groups={
                 "worker": lambda: [worker.pid, *children(worker.pid)],
                 "database": lambda: database_backends(args.database, bench.own_backend),
-                "receiver": lambda: [bench.receiver_pid],
+                "receiver": lambda: descendants(bench.receiver_pid),
                 "beat": lambda: [beat.pid],
                 "redis": lambda: [bench.redis_pid],
                 "bench": lambda: [os.getpid()],
@@ -841,4 +860,12 @@ def machine_notes(args) -> list[str]:
         f"worker: one celery worker, prefork --concurrency "
         f"{','.join(map(str, args.concurrency))}, --loglevel INFO, and one celery beat; "
         "DEBUG=false; Redis broker db 14",
+        f"APNs played by: {apns_server_note(args.apns_server)}",
     ]
+
+
+def apns_server_note(server: str) -> str:
+    if server == "h2":
+        return "the receiver's Python h2 server (tests/notifications/apns_h2.py)"
+    version = subprocess.run(["nginx", "-v"], capture_output=True, text=True, check=False)
+    return f"{version.stderr.strip().removeprefix('nginx version: ')}, one worker process"
