@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 
 from audit.models import Action, ActorKind, AuditEvent
 from backend import inserts
+from backend.routes import route_of
 
 _request = contextvars.ContextVar("audit_request", default=None)
 PATIENT_MODEL = "diary.Patient"
@@ -44,7 +45,7 @@ def _address(request) -> str | None:
 
 def _via(request) -> str:
     match = getattr(request, "resolver_match", None)
-    route = f"/{match.route}" if match and match.route else request.path
+    route = f"/{route_of(match)}" if match and match.route else request.path
     return f"{request.method} {route}"[:200]
 
 

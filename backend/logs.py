@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
 from backend import process_kind
+from backend.routes import route_of
 
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 task_id: ContextVar[str] = ContextVar("task_id", default="")
@@ -137,7 +138,7 @@ class RequestIdMiddleware:
             access_log.info(
                 "%s /%s %s %.0f ms",
                 request.method,
-                match.route if match else "?",
+                route_of(match) if match else "?",
                 response.status_code,
                 (time.monotonic() - started) * 1000,
             )

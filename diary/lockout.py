@@ -21,8 +21,8 @@ class PairThenAccountHandler(AxesDatabaseHandler):
     def get_failures(self, request, credentials=None) -> int:
         """The pair's failures; a username past its own limit counts as locked everywhere.
 
-        Reads ``AXES_LOCKOUT_PARAMETERS`` as settings.py orders it: the pair, then the
-        username (each one's recent attempts, summed over user agents).
+        Reads ``AXES_LOCKOUT_PARAMETERS`` as backend/settings_sections/security.py orders
+        it: the pair, then the username (each one's recent attempts, summed over user agents).
         """
         pair, account = (
             attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0

@@ -9,7 +9,7 @@ still to come. RFA readiness and concordance never count a provisional block, si
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from diary.response import PROVISIONAL, Verdict
+from diary.response.verdict import PROVISIONAL, Verdict
 
 
 @dataclass(frozen=True)

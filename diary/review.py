@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from diary import provisional, response, rulesets
+from diary import provisional, rulesets
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
     CheckIn,
@@ -21,6 +21,9 @@ from diary.models import (
     ProcedureKind,
     ProcedureStatus,
 )
+from diary.response import readiness
+from diary.response.relief import minutes_after_block
+from diary.response.verdict import Reading, Verdict, analyse
 
 # What the analysis needs of an entry: no more is read.
 _READING_FIELDS = ("recorded_at", "pain_score", "activity_ok")
@@ -30,12 +33,10 @@ def _rules(clinic_id: int):
     return rulesets.rules_of(rulesets.active_rule_set(clinic_id))
 
 
-def _verdict(procedure: Procedure, rows, rules, pending, now, zone=None) -> response.Verdict:
-    minutes = functools.partial(response.minutes_after_block, procedure.performed_at)
-    readings = [
-        response.Reading(minutes(recorded_at), score, ok) for recorded_at, score, ok in rows
-    ]
-    verdict = response.analyse(
+def _verdict(procedure: Procedure, rows, rules, pending, now, zone=None) -> Verdict:
+    minutes = functools.partial(minutes_after_block, procedure.performed_at)
+    readings = [Reading(minutes(recorded_at), score, ok) for recorded_at, score, ok in rows]
+    verdict = analyse(
         baseline_pain=procedure.baseline_pain,
         anesthetic=procedure.anesthetic,
         readings=readings,
@@ -60,7 +61,7 @@ def _pending(procedures, now: datetime) -> dict[int, list[tuple[datetime, dateti
     return found
 
 
-def procedure_response(procedure: Procedure, now: datetime | None = None) -> response.Verdict:
+def procedure_response(procedure: Procedure, now: datetime | None = None) -> Verdict:
     """The verdict of one block: a query for its entries, one for its open check-ins (the
     verdict is provisional while its window is open), one or two for the rules.
 
@@ -76,7 +77,7 @@ def procedure_response(procedure: Procedure, now: datetime | None = None) -> res
 
 def procedure_responses(
     procedures: list[Procedure], now: datetime | None = None, zone: ZoneInfo | None = None
-) -> dict[int, response.Verdict]:
+) -> dict[int, Verdict]:
     """The verdicts of many blocks (a clinic's day) in a fixed number of queries: one for
     all their entries, one for their open check-ins, and the rules once per clinic.
     ``zone``: the clinic's, for the times a provisional verdict names ("due by 17:00")."""
@@ -102,7 +103,7 @@ def procedure_responses(
     return verdicts
 
 
-def rfa_readiness(patient: Patient, now: datetime | None = None) -> response.Readiness:
+def rfa_readiness(patient: Patient, now: datetime | None = None) -> readiness.Readiness:
     """Whether the patient is ready for ablation, from all their diagnostic blocks.
 
     One query for the blocks, one for all their entries, one or two for the rules. Dates
@@ -126,7 +127,7 @@ def rfa_readiness(patient: Patient, now: datetime | None = None) -> response.Rea
     rules = _rules(patient.clinic_id)
     pending = _pending(blocks, now)
     summaries = [
-        response.BlockSummary(
+        readiness.BlockSummary(
             id=block.id,
             performed_at=block.performed_at.astimezone(zone),
             levels=block.levels,
@@ -138,4 +139,4 @@ def rfa_readiness(patient: Patient, now: datetime | None = None) -> response.Rea
         )
         for block in blocks
     ]
-    return response.rfa_readiness(summaries, rules, now.astimezone(zone))
+    return readiness.rfa_readiness(summaries, rules, now.astimezone(zone))

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from diary import review
 from diary.models import DiaryEntry, Procedure
-from diary.response import minutes_after_block, relief_percent
+from diary.response.relief import minutes_after_block, relief_percent
 
 BLOCK_COLUMNS = ("kind", "levels", "side", "anesthetic", "steroid", "baseline_pain")
 READING_COLUMNS = ("minutes_after_block", "pain_score", "relief_percent")

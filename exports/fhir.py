@@ -11,7 +11,7 @@ per entry for the safety answers the patient was asked; a Flag per alert.
 import uuid
 
 from diary.models import SAFETY_FIELDS, Limb, ProcedureStatus
-from diary.response import minutes_after_block, relief_percent
+from diary.response.relief import minutes_after_block, relief_percent
 
 CPT = "http://www.ama-assn.org/go/cpt"
 LOINC = "http://loinc.org"

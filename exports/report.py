@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from diary import review
 from diary.models import DiaryEntry, ProcedureKind
-from diary.response import minutes_after_block, relief_percent
+from diary.response.relief import minutes_after_block, relief_percent
 from exports.report_chart import ChartPoint, relief_svg
 from notifications.models import Alert
 

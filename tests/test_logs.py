@@ -83,3 +83,11 @@ def test_a_request_line_names_the_route_not_the_patient_s_link(client, caplog):
     [line] = [r.getMessage() for r in caplog.records if r.name == "backend.requests"]
     assert line.startswith("GET /c/<str:token> ")
     assert "secret-link-token-abc" not in line
+
+
+def test_a_request_line_names_a_router_s_route_without_its_regex_anchors(client, caplog):
+    with caplog.at_level(logging.INFO, logger="backend.requests"):
+        client.get("/api/v1/me/entries/")
+
+    [line] = [r.getMessage() for r in caplog.records if r.name == "backend.requests"]
+    assert line.startswith("GET /api/v1/me/entries/ 401 ")

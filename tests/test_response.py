@@ -11,20 +11,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from diary.response import (
+from diary.response.concordance import concordance
+from diary.response.readiness import BlockSummary, rfa_readiness
+from diary.response.relief import minutes_after_block, relief_percent
+from diary.response.verdict import (
     BUPIVACAINE,
     INDETERMINATE,
     LIDOCAINE,
     NEGATIVE,
     POSITIVE,
-    BlockSummary,
     Reading,
     ReadingRelief,
     analyse,
-    concordance,
-    minutes_after_block,
-    relief_percent,
-    rfa_readiness,
 )
 from diary.rules import DEFAULT_RULES, apply_overrides
 

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diary import labels, questions, response, services, triaging
+from diary import labels, questions, services, triaging
 from diary.api.fields import (
     AwareDateTimeField,
     CheckInField,
@@ -28,6 +28,7 @@ from diary.models import (
     DiaryEntry,
     ProcedureStatus,
 )
+from diary.response import relief
 from diary.services.corrections import correctable_until
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -289,7 +290,7 @@ class EntrySerializer(StrictModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(help_text="Whole minutes since the block."))
     def get_minutes_after_block(self, entry):
-        return response.minutes_after_block(entry.procedure.performed_at, entry.recorded_at)
+        return relief.minutes_after_block(entry.procedure.performed_at, entry.recorded_at)
 
     @extend_schema_field(
         serializers.FloatField(
@@ -297,7 +298,7 @@ class EntrySerializer(StrictModelSerializer):
         )
     )
     def get_relief_percent(self, entry):
-        return response.relief_percent(entry.procedure.baseline_pain, entry.pain_score)
+        return relief.relief_percent(entry.procedure.baseline_pain, entry.pain_score)
 
     @extend_schema_field(AdviceSerializer)
     def get_advice(self, entry):

@@ -6,7 +6,7 @@ They serialize the dataclasses of ``diary.response``; every field is computed, n
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from diary.response import INDETERMINATE, NEGATIVE, POSITIVE, PROVISIONAL
+from diary.response.verdict import INDETERMINATE, NEGATIVE, POSITIVE, PROVISIONAL
 
 
 class ReadingReliefSerializer(serializers.Serializer):

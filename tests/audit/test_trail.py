@@ -31,6 +31,12 @@ def test_a_change_records_the_old_and_new_values(as_cole, ana):
     assert row.changes == {"display_name": ["Ana Silva", "Ana S."]}
 
 
+def test_a_row_names_the_router_s_route_without_its_regex_anchors(as_cole, ana):
+    as_cole.patch(f"/api/v1/patients/{ana.pk}/", {"display_name": "Ana S."}, format="json")
+    row = AuditEvent.objects.get(action=Action.CHANGE)
+    assert row.via == "PATCH /api/v1/patients/(?P<pk>[0-9]+)/"
+
+
 def test_sign_ins_failures_and_sign_outs_are_recorded(dr_cole, north):
     dashboard = Client()
     dashboard.post("/dashboard/login/", {"username": "dr.cole", "password": "wrong"})

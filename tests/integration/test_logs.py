@@ -152,7 +152,7 @@ def test_no_line_of_web_worker_alerts_worker_or_beat_holds_zelda_s_name_phone_or
     assert (REQUEST_IDS["web"], "POST /c/<str:token>/checkins/<int:checkin_id>/ 303") in {
         (rid, message.rsplit(" ", 2)[0]) for rid, message in said
     }
-    assert (REQUEST_IDS["phone"], "POST /api/v1/me/entries/$ 201") in {
+    assert (REQUEST_IDS["phone"], "POST /api/v1/me/entries/ 201") in {
         (rid, message.rsplit(" ", 2)[0]) for rid, message in said
     }
     # A line names the route, never the path: the link itself would open Zelda's diary.

@@ -403,7 +403,7 @@ def anas_tablet(ana):
 
 
 # --- Alerts raised from Ana's phone: the rota, the paging channels, her reports -----------
-# Shared by test_alerts, test_pagerduty, test_twilio_receipts and test_staff_addresses.
+# Shared by the test_alert_* modules, test_pagerduty, test_twilio_receipts and test_staff_addresses.
 
 
 @pytest.fixture

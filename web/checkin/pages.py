@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.db import connection
 
-from diary import response
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
     CheckIn,
@@ -16,6 +15,7 @@ from diary.models import (
     Procedure,
     ProcedureStatus,
 )
+from diary.response.relief import minutes_after_block
 from diary.services import hot_rows
 from web.checkin import chart as charts
 
@@ -105,7 +105,7 @@ def diary_of(patient: Patient, now: datetime, still_to_come: Coming | None = Non
     )
     points = [
         charts.Point(
-            minutes=response.minutes_after_block(block.performed_at, entry.recorded_at),
+            minutes=minutes_after_block(block.performed_at, entry.recorded_at),
             pain=entry.pain_score,
         )
         for entry in readings

@@ -17,7 +17,7 @@ from diary.models import (
     Procedure,
     StepKind,
 )
-from diary.response import minutes_after_block, relief_percent
+from diary.response.relief import minutes_after_block, relief_percent
 from notifications.models import Alert
 from web.dashboard.queries import LIVE, duration, urgency
 

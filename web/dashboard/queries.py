@@ -22,7 +22,7 @@ from diary.models import (
     Procedure,
     ProcedureStatus,
 )
-from diary.response import minutes_after_block, relief_percent
+from diary.response.relief import minutes_after_block, relief_percent
 from diary.triage import SEVERITY_ORDER
 from notifications import oncall
 from notifications.models import Alert, AlertState
@@ -83,7 +83,7 @@ class BlockRow:
     relief: float | None = None
     counts: dict[str, int] = field(default_factory=dict)  # check-ins by status
     alerts: list[Alert] = field(default_factory=list)  # live ones, most urgent first
-    verdict: object = None  # diary.response.Verdict; None unless a diagnostic block done
+    verdict: object = None  # diary.response.verdict.Verdict; None unless a diagnostic block done
 
     answered = property(lambda self: self.counts.get(CheckInStatus.ANSWERED, 0))
     due = property(lambda self: self.counts.get(CheckInStatus.DUE, 0))
