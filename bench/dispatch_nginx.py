@@ -12,7 +12,8 @@ arrivals and checks each distinct provider token against the ``.p8`` key's publi
 Apple would; a push whose token fails is counted ``refused`` (nginx has already answered
 it 200, so a refused token shows in the bench's report, not in the worker's retries).
 
-Needs Debian's ``nginx-light`` (or ``nginx``): ``apt-get install nginx-light``.
+Needs Debian's ``nginx-light`` (or ``nginx``): ``apt-get install nginx-light``, and
+preferably ``libnginx-mod-http-headers-more-filter`` (see HEADERS_MORE).
 """
 
 import shutil
@@ -23,7 +24,12 @@ from pathlib import Path
 # '|' cannot occur in any of the logged values (a device token is hex, a collapse id is
 # the bench's own ``checkin-…``, a JWT is base64url and dots).
 LOG_FORMAT = "$msec|$uri|$http_apns_collapse_id|$http_authorization"
+# Debian's libnginx-mod-http-headers-more-filter: with it, an answer carries what Apple's
+# does (``:status`` and ``apns-id``), not nginx's Server, Date and Content-Type as well,
+# which the worker would otherwise spend HPACK decoding on for every push.
+HEADERS_MORE = Path("/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so")
 CONFIG = """\
+{load_module}
 worker_processes 1;
 daemon off;
 pid {dir}/nginx.pid;
@@ -47,6 +53,7 @@ http {{
         location /3/device/ {{
             access_log {dir}/apns-access.log apns;
             add_header apns-id $request_id always;
+            {clear_headers}
             return 200;
         }}
         location / {{
@@ -80,8 +87,20 @@ class NginxApns:
             for pem in cert.cert_chain_pems:
                 chain.write(pem.bytes())
         config = self.directory / "nginx.conf"
+        apple_headers = HEADERS_MORE.exists()
         config.write_text(
-            CONFIG.format(dir=self.directory, host=self.host, port=self.port, log_format=LOG_FORMAT)
+            CONFIG.format(
+                dir=self.directory,
+                host=self.host,
+                port=self.port,
+                log_format=LOG_FORMAT,
+                load_module=f"load_module {HEADERS_MORE};" if apple_headers else "",
+                clear_headers=(
+                    "more_clear_headers Server Date Content-Type Content-Length;"
+                    if apple_headers
+                    else ""
+                ),
+            )
         )
         self.log.write_bytes(b"")
         self.process = subprocess.Popen(

@@ -868,4 +868,11 @@ def apns_server_note(server: str) -> str:
     if server == "h2":
         return "the receiver's Python h2 server (tests/notifications/apns_h2.py)"
     version = subprocess.run(["nginx", "-v"], capture_output=True, text=True, check=False)
-    return f"{version.stderr.strip().removeprefix('nginx version: ')}, one worker process"
+    answers = (
+        "answers with :status and apns-id only, as Apple"
+        if dispatch_nginx.HEADERS_MORE.exists()
+        else "answers with nginx's Server, Date and Content-Type too (no headers-more module)"
+    )
+    return (
+        f"{version.stderr.strip().removeprefix('nginx version: ')}, one worker process, {answers}"
+    )
