@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
+from backend import rows
 from diary.models import CheckIn, CheckInStatus, DiaryEntry
-from diary.services import entry_statement
 from notifications.models import Alert
 
 # Writes outside a test transaction: what a request really does, with no savepoint around it.
@@ -63,7 +63,7 @@ def test_the_one_statement_stores_what_the_orm_would(
     CheckIn.objects.filter(procedure=anas_block).delete()  # the first would answer one
     body = _body(anas_block, numbness="none", analgesic_taken=True, note="walked the dog")
     fast = as_ana.post("/api/v1/me/entries/", body, format="json").json()
-    monkeypatch.setattr(entry_statement, "supported", lambda: False)
+    monkeypatch.setattr(rows, "supported", lambda: False)
     slow = as_ana.post(
         "/api/v1/me/entries/", {**body, "client_id": str(uuid.uuid4())}, format="json"
     ).json()

@@ -1,0 +1,118 @@
+"""Rows read and written through SQL built once per process, for the statements of every request.
+
+Why: the ORM compiles a statement afresh each time. ``Model.save()`` does for its INSERT,
+a queryset for its SELECT (a select_related of four models most of all), and on the hot
+paths (an audit row per page, the diary entry, the web check-in's lookups) that costs more
+CPU than PostgreSQL spends on the row (bench/checkin_profile, bench/entry_profile). Here:
+
+- the column lists come from the models' own fields (``columns``);
+- an INSERT's values are prepared by each field as the ORM's INSERT compiler prepares
+  them (``pre_save`` then ``get_db_prep_save``), so the stored row is the one ``save()``
+  would store (``values``, ``insert``);
+- a SELECT's values go through the converters the ORM itself would apply (SQLite's
+  datetimes, for one), so the instances are the ones a queryset would have built
+  (``instances``).
+
+``INSERT … RETURNING`` through this path is PostgreSQL's only (``supported``); elsewhere
+``insert`` falls back to ``save()``.
+"""
+
+import functools
+
+from django.db import connection
+
+
+def supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def columns(model, alias: str = "", *, fields=None) -> str:
+    """``"col", …`` for ``fields`` (every concrete field of ``model`` unless given), in
+    that order; each prefixed ``alias.`` when an alias is given."""
+    quote, prefix = connection.ops.quote_name, f"{alias}." if alias else ""
+    chosen = model._meta.concrete_fields if fields is None else fields
+    return ", ".join(f"{prefix}{quote(f.column)}" for f in chosen)
+
+
+# --- INSERTs -------------------------------------------------------------------------
+
+
+@functools.cache
+def insert_fields(model, leave_out: tuple[str, ...] = ()) -> list:
+    """The columns an INSERT writes: every concrete field but the primary key."""
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in leave_out]
+
+
+def values(instance, model_fields) -> list:
+    """What the ORM's INSERT would send for ``instance``'s ``model_fields``."""
+    # pre_save first: it fills auto_now_add fields as Model.save would.
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in model_fields]
+
+
+@functools.cache
+def _insert_sql(model) -> str:
+    quote = connection.ops.quote_name
+    written = insert_fields(model)
+    placeholders = ", ".join(["%s"] * len(written))
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns(model, fields=written)}) "  # noqa: S608
+        f"VALUES ({placeholders}) RETURNING {quote(model._meta.pk.column)}"
+    )
+
+
+def saved(instance, pk) -> None:
+    """Mark ``instance`` as the stored row ``pk``, as ``save()`` leaves it."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+def insert(instance) -> None:
+    """Write ``instance`` (unsaved) as a new row and set its primary key."""
+    model = type(instance)
+    if not supported():
+        instance.save(force_insert=True)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model), values(instance, insert_fields(model)))
+        (pk,) = cursor.fetchone()
+    saved(instance, pk)
+
+
+# --- SELECTs -------------------------------------------------------------------------
+
+
+@functools.cache
+def _readers(model) -> tuple[list[str], list]:
+    names, converters = [], []
+    for field in model._meta.concrete_fields:
+        column = field.get_col(model._meta.db_table)
+        names.append(field.attname)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        converters.append((column, found))
+    return names, converters
+
+
+def fetch_one(sql: str, params: list) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def instances(row: tuple, *models) -> tuple[list, tuple]:
+    """Split ``row`` (the columns of ``models`` in turn, as ``columns`` lists them, then
+    anything else) into one instance per model; a model whose columns are all NULL (the
+    far side of a LEFT JOIN that found nothing) gives None. Returns (instances, the rest)."""
+    built, at = [], 0
+    for model in models:
+        names, converters = _readers(model)
+        found = list(row[at : at + len(names)])
+        at += len(names)
+        if all(value is None for value in found):
+            built.append(None)
+            continue
+        for index, (column, steps) in enumerate(converters):
+            for convert in steps:
+                found[index] = convert(found[index], column, connection)
+        built.append(model.from_db(connection.alias, names, found))
+    return built, row[at:]
