@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from diary.models import CheckIn
 
@@ -179,6 +180,31 @@ class StrictSerializerMixin:
                 field.validators  # noqa: B018
             cls._strict_fields_template = template
         return {name: _fresh(field) for name, field in template.items()}
+
+    def get_validators(self):
+        # A ModelSerializer derives its own validators (unique-together ones) from its
+        # model's constraints and its fields, introspecting both on every instantiation.
+        # They depend on which fields are writable, read-only with a default, and their
+        # sources (a serializer may make one read-only for an update): found once for each
+        # such set of fields. The validators take the serializer when called, holding
+        # nothing of a request, so instances may share them, as fields share theirs.
+        shape = tuple(
+            (name, field.source, field.read_only, field.default is empty)
+            for name, field in self.fields.items()
+        )
+        known = type(self).__dict__.get("_strict_validators")
+        if known is None:
+            known = type(self)._strict_validators = {}
+        found = known.get(shape)
+        if found is None:
+            found = known[shape] = tuple(super().get_validators())
+        return list(found)
+
+    def run_validators(self, value):
+        # Without validators of its own a serializer's run_validators only copies the
+        # data with the read-only defaults added, for nothing to read.
+        if self.validators:
+            super().run_validators(value)
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):

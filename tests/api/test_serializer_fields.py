@@ -6,8 +6,8 @@ from rest_framework import serializers
 
 from diary.api.diary_serializers import EntrySerializer
 from diary.api.entry_batch import EntryBatchSerializer
-from diary.api.fields import CheckInField, StrictSerializerMixin
-from diary.models import CheckIn
+from diary.api.fields import CheckInField, StrictModelSerializer, StrictSerializerMixin
+from diary.models import CheckIn, Protocol, ProtocolStep
 
 
 def test_each_serializer_has_its_own_bound_fields():
@@ -54,3 +54,50 @@ def test_a_child_field_reads_the_context_of_the_request_it_validates(anas_block)
     answered = _AnsweredSerializer(data={"checkins": [checkin.pk]}, context=context)
     assert answered.is_valid(), answered.errors
     assert answered.validated_data["checkins"] == [checkin]
+
+
+class _StepKeySerializer(StrictModelSerializer):
+    """A unique-together rule over two fields, one of them read-only for an update."""
+
+    class Meta:
+        model = ProtocolStep
+        fields = ["protocol", "key"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            self.fields["protocol"].read_only = True
+
+
+@pytest.mark.django_db
+def test_a_unique_together_rule_is_found_once_per_shape_and_still_refuses_a_repeat(monkeypatch):
+    protocol = Protocol.objects.create(name="North's own")
+    step = ProtocolStep.objects.create(
+        protocol=protocol,
+        key="h1",
+        kind="after_block",
+        offset_minutes=60,
+        window_minutes=30,
+        opens_before_minutes=0,
+        label="1 h",
+    )
+    found = []
+    real = serializers.ModelSerializer.get_unique_together_validators
+    monkeypatch.setattr(
+        serializers.ModelSerializer,
+        "get_unique_together_validators",
+        lambda self: found.append(type(self)) or real(self),
+    )
+    for _ in range(2):
+        repeat = _StepKeySerializer(data={"protocol": protocol.pk, "key": "h1"})
+        assert not repeat.is_valid()
+        assert repeat.errors == {
+            "non_field_errors": ["The fields protocol, key must make a unique set."]
+        }
+    assert found == [_StepKeySerializer]
+    # An update cannot move the step: without the protocol writable there is no such rule.
+    for _ in range(2):
+        update = _StepKeySerializer(step, data={"key": "h1"}, partial=True)
+        assert update.is_valid(), update.errors
+        assert update.validators == []
+    assert found == [_StepKeySerializer] * 2
