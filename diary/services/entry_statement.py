@@ -53,17 +53,20 @@ def _sql(answers_checkin: bool) -> str:
     """  # noqa: S608  (names from the models, every value a parameter)
 
 
+# object_ids is the new entry's id, which only the statement knows.
+AUDIT_LEFT_OUT = ("object_ids",)
+
+
 def _audit_fields() -> list:
-    # object_ids is the new entry's id, which only the statement knows.
-    return rows.insert_fields(AuditEvent, leave_out=("object_ids",))
+    return rows.insert_fields(AuditEvent, leave_out=AUDIT_LEFT_OUT)
 
 
 def insert(entry: DiaryEntry, audit_row: AuditEvent) -> None:
     """Write ``entry`` (unsaved) with ``audit_row`` (unsaved; its ``object_ids`` become the
     new entry's id) and, if the entry names a check-in, that check-in's answer. Raises
     ``IntegrityError`` as the ORM would (a repeated client_id), having written nothing."""
-    params = rows.values(entry, rows.insert_fields(DiaryEntry))
-    params += rows.values(audit_row, _audit_fields())
+    params = rows.values(entry)
+    params += rows.values(audit_row, leave_out=AUDIT_LEFT_OUT)
     answers_checkin = entry.checkin_id is not None
     if answers_checkin:
         at, missed = entry.recorded_at, CheckInStatus.MISSED
