@@ -17,13 +17,60 @@ CPU than PostgreSQL spends on the row (bench/checkin_profile, bench/entry_profil
 ``insert`` falls back to ``save()``.
 """
 
+import contextlib
 import functools
 
+import psycopg
 from django.db import connection, models
 
 
 def supported() -> bool:
     return connection.vendor == "postgresql"
+
+
+def prepares() -> bool:
+    """Whether ``cursor`` prepares its statements on the server: on PostgreSQL, when a
+    connection outlives a request (``CONN_MAX_AGE`` or Django's pool; preparing for one
+    request would cost a round trip more) and psycopg may prepare at all (``OPTIONS``
+    ``prepare_threshold`` not None: settings.py sets it unless ``PREPARED_HOT_STATEMENTS``
+    is off)."""
+    database = connection.settings_dict
+    options = database.get("OPTIONS", {})
+    persistent = database["CONN_MAX_AGE"] != 0 or options.get("pool")
+    return supported() and bool(persistent) and options.get("prepare_threshold") is not None
+
+
+@contextlib.contextmanager
+def cursor():
+    """A cursor for the statements of every request (an entry's block, its INSERT).
+
+    Why: Django binds parameters on the client (``server_side_binding`` off) and psycopg
+    prepares nothing (``prepare_threshold`` None by Django's default), so PostgreSQL
+    parses and plans each statement afresh: for the entry's statement more database CPU
+    than writing its rows (bench/entry_profile --compare). This cursor binds on the
+    server and prepares each statement the first time a connection runs it, for that
+    connection's life; psycopg keeps the names (at most ``prepared_max``, 100, per
+    connection). Only these few statements take this path, not every query.
+
+    Elsewhere (SQLite, a connection per request, preparing off) and while queries are
+    logged (DEBUG, a test capturing them: the log shows each statement with its values)
+    it is Django's own cursor."""
+    if not prepares() or connection.queries_logged:
+        with connection.cursor() as plain:
+            yield plain
+        return
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.make_cursor(_PreparingCursor(connection.connection)) as wrapped:
+        yield wrapped
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """psycopg's server-binding cursor, each statement prepared on its first run."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
 def columns(model, alias: str = "", *, fields=None) -> str:
@@ -144,9 +191,9 @@ def _readers(model) -> tuple[list[str], list]:
 
 
 def fetch_one(sql: str, params: list) -> tuple | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    with cursor() as hot:
+        hot.execute(sql, params)
+        return hot.fetchone()
 
 
 def instances(row: tuple, *models) -> tuple[list, tuple]:

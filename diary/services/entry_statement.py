@@ -71,7 +71,7 @@ def insert(entry: DiaryEntry, audit_row: AuditEvent) -> None:
     if answers_checkin:
         at, missed = entry.recorded_at, CheckInStatus.MISSED
         params += [CheckInStatus.ANSWERED, at, entry.checkin_id, *OPEN_CHECKIN_STATUSES, missed, at]
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_sql(answers_checkin), params)
         (pk,) = cursor.fetchone()
     rows.saved(entry, pk)
