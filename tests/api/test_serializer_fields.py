@@ -6,8 +6,14 @@ from rest_framework import serializers
 
 from diary.api.diary_serializers import EntrySerializer
 from diary.api.entry_batch import EntryBatchSerializer
-from diary.api.fields import CheckInField, StrictModelSerializer, StrictSerializerMixin
+from diary.api.fields import (
+    CheckInField,
+    StrictModelSerializer,
+    StrictSerializerMixin,
+    _fresh,
+)
 from diary.models import CheckIn, Protocol, ProtocolStep
+from notifications.api.oncall_serializers import ShiftSerializer
 
 
 def test_each_serializer_has_its_own_bound_fields():
@@ -101,3 +107,22 @@ def test_a_unique_together_rule_is_found_once_per_shape_and_still_refuses_a_repe
         assert update.is_valid(), update.errors
         assert update.validators == []
     assert found == [_StepKeySerializer] * 2
+
+
+def _state(field) -> dict:
+    return {k: v for k, v in vars(field).items() if k not in ("parent", "_strict_bound_as")}
+
+
+@pytest.mark.parametrize("serializer_class", [EntrySerializer, ShiftSerializer])
+def test_a_field_bound_once_with_the_template_is_the_field_drf_would_bind(serializer_class):
+    ours, theirs = serializer_class(), serializer_class()
+    ours.fields  # noqa: B018  (the template is built)
+    template = serializer_class._strict_fields_template
+    assert list(ours.fields) == list(template)
+    for name, field in ours.fields.items():
+        other = _fresh(template[name])  # an unbound copy, bound by DRF's own bind
+        other.bind(field_name=name, parent=theirs)
+        assert type(field) is type(other)
+        assert field.parent is ours and other.parent is theirs
+        if not hasattr(field, "child") and not hasattr(field, "child_relation"):
+            assert _state(field) == _state(other), name
