@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from audit.models import Action, ActorKind, AuditEvent
-from backend import inserts
+from backend import rows
 from backend.routes import route_of
 
 _request = contextvars.ContextVar("audit_request", default=None)
@@ -99,7 +99,7 @@ def patient_ids_text(patient_ids: Iterable[int]) -> str:
 def record(action: str, kind: str = "", object_ids: Iterable[int] = (), **options) -> AuditEvent:
     """One audit row, written now; ``options`` as for ``event``."""
     row = event(action, kind, object_ids, **options)
-    inserts.insert(row)  # one INSERT built once: a row is written for every page read
+    rows.insert(row)  # one INSERT built once: a row is written for every page read
     return row
 
 

@@ -330,7 +330,9 @@ class EntrySerializer(StrictModelSerializer):
 
     @extend_schema_field(FindingSerializer(many=True))
     def get_findings(self, entry):
-        return FindingSerializer(_outcome(entry).findings, many=True).data
+        findings = _outcome(entry).findings
+        # Most entries find nothing: no list serializer built to render an empty list.
+        return FindingSerializer(findings, many=True).data if findings else []
 
     @extend_schema_field(
         serializers.ListField(

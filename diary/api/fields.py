@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import cached_property
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from diary.models import CheckIn
 
@@ -178,7 +181,49 @@ class StrictSerializerMixin:
                 # each copy would otherwise do again on every request.
                 field.validators  # noqa: B018
             cls._strict_fields_template = template
-        return {name: _fresh(field) for name, field in template.items()}
+            cls._strict_fields_bound = {
+                name: _bound_once(name, field) for name, field in template.items()
+            }
+        return {name: _fresh(field) for name, field in cls._strict_fields_bound.items()}
+
+    @cached_property
+    def fields(self):
+        # As DRF's Serializer.fields, but a copy of a field bound once with the template
+        # (_bound_once) only gets its parent: binding is the same for every copy but for
+        # that, and is a call per field per request. Any other field is bound as usual.
+        fields = BindingDict(self)
+        for name, field in self.get_fields().items():
+            if field.__dict__.get("_strict_bound_as") == name:
+                field.parent = self
+                fields.fields[name] = field
+            else:
+                fields[name] = field
+        return fields
+
+    def get_validators(self):
+        # A ModelSerializer derives its own validators (unique-together ones) from its
+        # model's constraints and its fields, introspecting both on every instantiation.
+        # They depend on which fields are writable, read-only with a default, and their
+        # sources (a serializer may make one read-only for an update): found once for each
+        # such set of fields. The validators take the serializer when called, holding
+        # nothing of a request, so instances may share them, as fields share theirs.
+        shape = tuple(
+            (name, field.source, field.read_only, field.default is empty)
+            for name, field in self.fields.items()
+        )
+        known = type(self).__dict__.get("_strict_validators")
+        if known is None:
+            known = type(self)._strict_validators = {}
+        found = known.get(shape)
+        if found is None:
+            found = known[shape] = tuple(super().get_validators())
+        return list(found)
+
+    def run_validators(self, value):
+        # Without validators of its own a serializer's run_validators only copies the
+        # data with the read-only defaults added, for nothing to read.
+        if self.validators:
+            super().run_validators(value)
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -194,10 +239,33 @@ class StrictSerializerMixin:
         return super().to_internal_value(data)
 
 
+# Fields whose bind sets only what depends on their name (field_name, label, source,
+# source_attrs; a method field's method_name) and their parent.
+_PLAIN_BIND = (serializers.Field.bind, serializers.SerializerMethodField.bind)
+
+
+def _bound_once(name, field):
+    """The template's field, or for a plain one a copy of it bound as ``name`` (with no
+    parent yet): what its copies are made from."""
+    if _nested(field) or type(field).bind not in _PLAIN_BIND:
+        return field
+    bound = _fresh(field)
+    bound.bind(field_name=name, parent=None)
+    bound._strict_bound_as = name
+    return bound
+
+
+def _nested(field) -> bool:
+    return (
+        isinstance(field, serializers.BaseSerializer)
+        or hasattr(field, "child")
+        or hasattr(field, "child_relation")
+    )
+
+
 def _fresh(field):
     """An unbound copy of a template field (see ``StrictSerializerMixin.get_fields``)."""
-    nested = isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
-    if nested or hasattr(field, "child_relation"):
+    if _nested(field):
         return copy.deepcopy(field)
     # copy.copy without its __reduce_ex__ round: this runs for every field of every request.
     fresh = object.__new__(type(field))

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from audit import log as audit
 from audit.models import Action
-from backend import metrics
+from backend import metrics, rows
 from diary import triage, triaging
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
@@ -20,7 +20,7 @@ from diary.models import (
     Patient,
     Procedure,
 )
-from diary.services import entry_statement, hot_rows
+from diary.services import entry_statement
 from diary.services.errors import EntryConflict
 
 # --- Diary entries ------------------------------------------------------------------
@@ -140,7 +140,7 @@ def record_entry(*, patient: Patient, data: dict) -> tuple[DiaryEntry, bool]:
     # The routine entry on PostgreSQL is one statement, a transaction in itself; triage's
     # writes, the ORM's several statements, and a savepoint inside a caller's transaction
     # (so a repeated client_id leaves that transaction usable) need one around them.
-    one_statement = entry_statement.supported()
+    one_statement = rows.supported()
     alone = one_statement and not concern and not connection.in_atomic_block
     try:
         with contextlib.nullcontext() if alone else transaction.atomic():
@@ -205,16 +205,16 @@ def procedure_for_entry(patient: Patient, procedure_id: int, recorded_at: dateti
     """The patient's procedure, with the check-in a reading at ``recorded_at`` answers
     as ``open_checkin_id`` (or None), in one query.
 
-    Hand-written SQL (diary.services.hot_rows) because this runs on every diary entry:
+    Hand-written SQL (backend.rows) because this runs on every diary entry:
     the same query through the ORM costs about 1.5 ms of query compilation per request
     on a 2-core machine, a sixth of the whole request (bench/ingest).
     """
     statuses = (*OPEN_CHECKIN_STATUSES, CheckInStatus.MISSED)
     at = connection.ops.adapt_datetimefield_value(recorded_at)  # as the ORM would store it
-    row = hot_rows.fetch_one(_procedure_sql(), [*statuses, at, at, procedure_id, patient.pk])
+    row = rows.fetch_one(_procedure_sql(), [*statuses, at, at, procedure_id, patient.pk])
     if row is None:
         return None
-    (procedure,), (procedure.open_checkin_id,) = hot_rows.instances(row, Procedure)
+    (procedure,), (procedure.open_checkin_id,) = rows.instances(row, Procedure)
     return procedure
 
 
@@ -222,7 +222,7 @@ def procedure_for_entry(patient: Patient, procedure_id: int, recorded_at: dateti
 def _procedure_sql() -> str:
     procedure, checkin = Procedure._meta.db_table, CheckIn._meta.db_table
     return f"""
-        SELECT {hot_rows.columns("p", Procedure)}, (
+        SELECT {rows.columns(Procedure, "p")}, (
             SELECT c.id FROM {checkin} c
             WHERE c.procedure_id = p.id AND c.status IN (%s, %s, %s)
               AND c.opens_at <= %s AND c.closes_at > %s

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audit import log as audit
 from audit.models import Action
+from backend import rows
 from diary.models import (
     AccessToken,
     CheckIn,
@@ -31,7 +32,6 @@ from diary.models import (
     Procedure,
     ProcedureStatus,
 )
-from diary.services import hot_rows
 from diary.services.errors import DiaryError
 
 TOKEN_BYTES = 16  # 128 bits
@@ -149,11 +149,11 @@ def open_link(token: str, now: datetime | None = None) -> Access:
 def _link_with_its_own(key_hash: str) -> PatientLink | None:
     """The link with its patient and clinic, and its check-in and block (if it names one):
     what ``select_related("patient__clinic", "checkin__procedure")`` reads, in SQL built
-    once (hot_rows): every request of the web check-in starts here."""
-    row = hot_rows.fetch_one(_link_sql(), [key_hash])
+    once (backend.rows): every request of the web check-in starts here."""
+    row = rows.fetch_one(_link_sql(), [key_hash])
     if row is None:
         return None
-    (link, patient, clinic, checkin, procedure), _ = hot_rows.instances(
+    (link, patient, clinic, checkin, procedure), _ = rows.instances(
         row, PatientLink, Patient, Clinic, CheckIn, Procedure
     )
     patient.clinic = clinic
@@ -172,9 +172,9 @@ def _link_sql() -> str:
         return quote(model._meta.db_table)
 
     return f"""
-        SELECT {hot_rows.columns("l", PatientLink)}, {hot_rows.columns("p", Patient)},
-               {hot_rows.columns("k", Clinic)}, {hot_rows.columns("c", CheckIn)},
-               {hot_rows.columns("b", Procedure)}
+        SELECT {rows.columns(PatientLink, "l")}, {rows.columns(Patient, "p")},
+               {rows.columns(Clinic, "k")}, {rows.columns(CheckIn, "c")},
+               {rows.columns(Procedure, "b")}
         FROM {table(PatientLink)} l
         JOIN {table(Patient)} p ON p.id = l.patient_id
         JOIN {table(Clinic)} k ON k.id = p.clinic_id

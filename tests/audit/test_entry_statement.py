@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
+from backend import rows
 from diary.models import CheckIn, CheckInStatus, DiaryEntry
-from diary.services import entry_statement
 from notifications.models import Alert
 
 # Writes outside a test transaction: what a request really does, with no savepoint around it.
@@ -63,7 +63,7 @@ def test_the_one_statement_stores_what_the_orm_would(
     CheckIn.objects.filter(procedure=anas_block).delete()  # the first would answer one
     body = _body(anas_block, numbness="none", analgesic_taken=True, note="walked the dog")
     fast = as_ana.post("/api/v1/me/entries/", body, format="json").json()
-    monkeypatch.setattr(entry_statement, "supported", lambda: False)
+    monkeypatch.setattr(rows, "supported", lambda: False)
     slow = as_ana.post(
         "/api/v1/me/entries/", {**body, "client_id": str(uuid.uuid4())}, format="json"
     ).json()
@@ -123,3 +123,40 @@ def test_an_entry_of_concern_is_triaged_in_the_transaction_that_stores_it(as_ana
     entry = DiaryEntry.objects.get()
     assert Alert.objects.filter(patient=anas_block.patient).exists()
     assert AuditEvent.objects.get(object_kind="diaryentry").object_ids == [entry.pk]
+
+
+def _prepared_on_this_connection() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_the_entry_s_statements_are_prepared_once_per_connection(
+    requires_postgres, as_ana, anas_block
+):
+    connection.close()  # a connection of its own: nothing prepared on it yet
+    for _ in range(3):
+        assert (
+            as_ana.post("/api/v1/me/entries/", _body(anas_block), format="json").status_code == 201
+        )
+    prepared = _prepared_on_this_connection()
+    # Two shapes: the first entry answers the block's open check-in, the others none.
+    entry_statements = [s for s in prepared if 'INSERT INTO "diary_diaryentry"' in s]
+    assert len(entry_statements) == len(set(entry_statements)) == 2
+    assert len([s for s in prepared if "FROM diary_procedure p" in s]) == 1
+    assert DiaryEntry.objects.count() == 3
+
+
+def test_nothing_is_prepared_when_psycopg_may_not_or_connections_last_one_request(
+    requires_postgres, as_ana, anas_block, monkeypatch
+):
+    options = {k: v for k, v in connection.settings_dict["OPTIONS"].items()}
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", {**options, "prepare_threshold": None})
+    connection.close()  # PREPARED_HOT_STATEMENTS=false: Django's default, None
+    assert not rows.prepares()
+    assert as_ana.post("/api/v1/me/entries/", _body(anas_block), format="json").status_code == 201
+    assert _prepared_on_this_connection() == []
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    assert not rows.prepares()
+    connection.close()

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from backend import rows
 from diary.models import (
     OPEN_CHECKIN_STATUSES,
     CheckIn,
@@ -16,7 +17,6 @@ from diary.models import (
     ProcedureStatus,
 )
 from diary.response.relief import minutes_after_block
-from diary.services import hot_rows
 from web.checkin import chart as charts
 
 UPCOMING_SHOWN = 5
@@ -57,7 +57,7 @@ class Coming:
 
 def coming(patient: Patient, now: datetime) -> Coming:
     """What is open now and the next ``UPCOMING_SHOWN`` to come, in one query built once
-    (diary.services.hot_rows): the landing and the answer page of every check-in read it,
+    (backend.rows): the landing and the answer page of every check-in read it,
     and a diary's dozens of check-ins through the ORM cost more than the rest of the page."""
     with connection.cursor() as cursor:
         at = connection.ops.adapt_datetimefield_value(now)
@@ -66,10 +66,10 @@ def coming(patient: Patient, now: datetime) -> Coming:
             _coming_sql(),
             [at, at, patient.pk, ProcedureStatus.CANCELLED, *statuses, at, UPCOMING_SHOWN],
         )
-        rows = [hot_rows.instances(row, CheckIn)[0][0] for row in cursor.fetchall()]
+        found = [rows.instances(row, CheckIn)[0][0] for row in cursor.fetchall()]
     return Coming(
-        open_now=[c for c in rows if c.opens_at <= now],
-        upcoming=[c for c in rows if c.opens_at > now],
+        open_now=[c for c in found if c.opens_at <= now],
+        upcoming=[c for c in found if c.opens_at > now],
     )
 
 
@@ -78,11 +78,10 @@ def _coming_sql() -> str:
     quote = connection.ops.quote_name
     checkin, procedure = quote(CheckIn._meta.db_table), quote(Procedure._meta.db_table)
     statuses = ", ".join(["%s"] * len(OPEN_CHECKIN_STATUSES))
-    names = ", ".join(quote(f.column) for f in CheckIn._meta.concrete_fields)
     # Every open one; of those not open yet, the first few by due time.
     return f"""
-        SELECT {names} FROM (
-            SELECT {hot_rows.columns("c", CheckIn)}, c.opens_at <= %s AS open_now,
+        SELECT {rows.columns(CheckIn)} FROM (
+            SELECT {rows.columns(CheckIn, "c")}, c.opens_at <= %s AS open_now,
                    row_number() OVER (
                        PARTITION BY c.opens_at <= %s ORDER BY c.due_at, c.id
                    ) AS place

@@ -1,13 +1,22 @@
-"""The hand-written lookups on every request build the instances the ORM would."""
+"""The SQL built once for every request's rows (backend.rows) reads the instances the ORM
+would build and writes the values the ORM would send."""
 
+import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+import time_machine
+from django.db import connection
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from audit import log as audit
+from audit.models import Action
+from backend import rows
 from diary import services
-from diary.models import CheckIn, PatientLink
+from diary.models import AdviceLevel, CheckIn, DiaryEntry, Limb, PatientLink
 from diary.services import entries, links
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +102,59 @@ def test_a_cancelled_block_has_nothing_to_come(anas_block):
     type(anas_block).objects.filter(pk=anas_block.pk).update(status=ProcedureStatus.CANCELLED)
     found = pages.coming(anas_block.patient, anas_block.performed_at)
     assert found.open_now == [] and found.upcoming == []
+
+
+def _as_the_orm_prepares(instance, leave_out=()) -> list:
+    return [
+        f.get_db_prep_save(f.pre_save(instance, True), connection)
+        for f in rows.insert_fields(type(instance), leave_out)
+    ]
+
+
+def _comparable(values: list) -> list:
+    # psycopg's wrappers (Jsonb, Int2) compare by identity or as their base type: compare
+    # their type and content.
+    return [(type(v), getattr(v, "obj", v)) for v in values]
+
+
+def _entries_with_every_kind_of_value(ana, anas_block):
+    checkin = CheckIn.objects.filter(procedure=anas_block).first()
+    plain = {"patient": ana, "procedure": anas_block, "client_id": uuid.uuid4(), "pain_score": 3}
+    yield DiaryEntry(**plain, recorded_at=timezone.now())
+    yield DiaryEntry(
+        **plain,
+        checkin=checkin,
+        recorded_at=timezone.now(),
+        phone_recorded_at=timezone.now() - timedelta(minutes=9),
+        clock_skew_seconds=-540,
+        reported_relief_percent=80,
+        activity=gettext_lazy("walking"),  # a lazy string: cast as the ORM casts it
+        activity_ok=1,  # not a bool: the field makes it one
+        numbness=Limb.LEFT_LEG,  # a str subclass, stored as it is
+        weakness="none",
+        fever=False,
+        temperature_celsius=Decimal("38.40"),
+        analgesic_taken=True,
+        note="walked the dog",
+        advice_level=AdviceLevel.ROUTINE,
+        advice_message="",
+        fingerprint="f" * 64,
+        superseded_at=timezone.now(),
+    )
+
+
+@pytest.mark.django_db
+def test_an_insert_s_values_are_the_ones_the_orm_would_send(ana, anas_block):
+    with time_machine.travel(timezone.now(), tick=False):  # auto_now_add the same both ways
+        for entry in _entries_with_every_kind_of_value(ana, anas_block):
+            assert _comparable(rows.values(entry)) == _comparable(_as_the_orm_prepares(entry))
+        for row in (
+            audit.event(Action.CREATE, "diaryentry", patient_ids=[ana.pk]),
+            audit.event(
+                Action.READ, "patient", [ana.pk], patient_ids=[ana.pk], changes={"a": [1, None]}
+            ),
+        ):
+            left_out = ("object_ids",)
+            ours = rows.values(row, leave_out=left_out)
+            assert _comparable(ours) == _comparable(_as_the_orm_prepares(row, left_out))
+            assert _comparable(rows.values(row)) == _comparable(_as_the_orm_prepares(row))
