@@ -32,8 +32,8 @@ def prepares() -> bool:
     """Whether ``cursor`` prepares its statements on the server: on PostgreSQL, when a
     connection outlives a request (``CONN_MAX_AGE`` or Django's pool; preparing for one
     request would cost a round trip more) and psycopg may prepare at all (``OPTIONS``
-    ``prepare_threshold`` not None: backend/settings_sections/database.py sets it unless ``PREPARED_HOT_STATEMENTS``
-    is off)."""
+    ``prepare_threshold`` not None: backend/settings_sections/database.py sets it unless
+    ``PREPARED_HOT_STATEMENTS`` is off)."""
     database = connection.settings_dict
     options = database.get("OPTIONS", {})
     persistent = database["CONN_MAX_AGE"] != 0 or options.get("pool")
