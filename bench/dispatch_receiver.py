@@ -39,10 +39,12 @@ MAX_HEADER_BYTES = 64 * 1024
 class Arrivals:
     """What reached the receiver since the last dump."""
 
-    nginx = None  # bench.dispatch_nginx.NginxApns, when nginx serves APNs
-    token_check = None
+    def __init__(self, nginx=None, token_check=None):
+        # When nginx serves APNs (bench/dispatch_nginx.py): its log, and Apple's token check.
+        self.nginx, self.token_check = nginx, token_check
+        self._forget()
 
-    def __init__(self):
+    def _forget(self) -> None:
         self.times: list[float] = []
         self.collapse_ids: list[str] = []
         self.tokens: list[str] = []
@@ -52,10 +54,15 @@ class Arrivals:
         self.apns = 0  # of ``times``, how many came by APNs
         self.refused = 0  # APNs pushes whose provider token failed the check
 
+    def _arrived(self, at: float, collapse_id: str, token: str) -> None:
+        self.times.append(at)
+        self.collapse_ids.append(collapse_id)
+        self.tokens.append(token)
+
     def catch_up(self) -> None:
-        """Take in what nginx logged, when nginx is the APNs server (set by ``serve``)."""
+        """Take in what nginx logged, when nginx is the APNs server."""
         if self.nginx is not None:
-            self.absorb(self.nginx.new_lines(), self.token_check)
+            self.absorb(self.nginx.new_lines())
 
     def keep(self, body: bytes) -> None:
         self.total += 1
@@ -66,9 +73,7 @@ class Arrivals:
         except (ValueError, KeyError, TypeError):
             self.bad += 1
             return
-        self.times.append(arrived)
-        self.collapse_ids.append(collapse_id)
-        self.tokens.append(token)
+        self._arrived(arrived, collapse_id, token)
 
     def keep_apns(self, path: str, body: bytes) -> bool:
         """An APNs push (``/3/device/<token>``): the app's keys sit beside ``aps``."""
@@ -80,22 +85,18 @@ class Arrivals:
         except (ValueError, KeyError, TypeError):
             self.bad += 1
             return False
-        self.times.append(arrived)
-        self.collapse_ids.append(collapse_id)
-        self.tokens.append(token)
+        self._arrived(arrived, collapse_id, token)
         self.apns += 1
         return True
 
-    def absorb(self, pushes, tokens) -> None:
-        """APNs pushes that nginx logged (bench/dispatch_nginx.py), into the same tally."""
+    def absorb(self, pushes) -> None:
+        """APNs pushes that nginx logged, into the same tally."""
         for arrived, device, collapse_id, provider_token in pushes:
             self.total += 1
-            if not tokens.is_good(provider_token):
+            if not self.token_check.is_good(provider_token):
                 self.refused += 1
                 continue
-            self.times.append(arrived)
-            self.collapse_ids.append(collapse_id)
-            self.tokens.append(device)
+            self._arrived(arrived, collapse_id, device)
             self.apns += 1
 
     def dump(self) -> bytes:
@@ -108,7 +109,7 @@ class Arrivals:
             "apns": self.apns,
             "refused": self.refused,
         }
-        self.__init__()
+        self._forget()
         return json.dumps(data).encode()
 
 
@@ -218,10 +219,9 @@ def apns_public_key(key_file: str):
 async def serve(
     port: int, apns_port: int = 0, ca_file: str = "", apns_key_file: str = "", apns_server="h2"
 ) -> None:
-    arrivals = Arrivals()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: FcmProtocol(arrivals), HOST, port, backlog=1024)
-    servers = [server]
+    arrivals = Arrivals()
+    servers = []
     if apns_port:
         import trustme
 
@@ -232,9 +232,9 @@ async def serve(
         if apns_server == "nginx":
             from bench.dispatch_nginx import NginxApns
 
-            Arrivals.nginx = NginxApns(Path(ca_file).parent / "nginx", HOST, apns_port)
-            Arrivals.token_check = tokens
-            Arrivals.nginx.start(ca)
+            nginx = NginxApns(Path(ca_file).parent / "nginx", HOST, apns_port)
+            arrivals = Arrivals(nginx=nginx, token_check=tokens)
+            nginx.start(ca)
             await _until_listening(apns_port)
         else:
             servers.append(
@@ -248,6 +248,9 @@ async def serve(
             )
         # Written last: the bench takes the file's presence to mean APNs is up.
         ca.cert_pem.write_to_path(ca_file)
+    servers.append(
+        await loop.create_server(lambda: FcmProtocol(arrivals), HOST, port, backlog=1024)
+    )
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set_result, None)
@@ -258,8 +261,8 @@ async def serve(
     finally:
         for one in servers:
             one.close()
-        if Arrivals.nginx is not None:
-            Arrivals.nginx.stop()
+        if arrivals.nginx is not None:
+            arrivals.nginx.stop()
 
 
 async def _until_listening(port: int, timeout_s: float = 15) -> None:

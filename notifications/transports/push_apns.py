@@ -50,6 +50,7 @@ class Http2Client:
         self._made_for: tuple | None = None
         self._origin: tuple = ()
         self._fixed: list = []
+        self._timeouts: dict = {}
         os.register_at_fork(after_in_child=self._forget)
 
     def post(self, conf: config.ApnsConfig, address: str, headers: list, body: bytes):
